@@ -1,0 +1,61 @@
+# chanjiao — two commands for a new machine: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export CHANJIAO_DATABASE_URL ?= sqlite:///var/chanjiao.db
+
+.PHONY: run test lint typecheck bench bench-scoring bench-allocation venv dev-venv clean migrate seed fmt
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Installed markers: reinstall when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+venv: $(VENV)/.installed
+dev-venv: $(VENV)/.installed-dev
+
+migrate: venv
+	$(BIN)/chanjiao db upgrade
+
+seed: migrate
+	$(BIN)/chanjiao catalog load
+	$(BIN)/chanjiao demo seed --if-empty
+
+run: seed
+	$(BIN)/chanjiao demo keys
+	$(BIN)/chanjiao serve --host $(HOST) --port $(PORT)
+
+lint: dev-venv
+	$(BIN)/ruff check .
+	$(BIN)/mypy app matching
+	$(BIN)/lint-imports
+	$(BIN)/hadolint Dockerfile
+
+test: lint
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+bench: bench-scoring bench-allocation
+
+bench-scoring: dev-venv
+	@echo "scoring benchmarks: see benchmarks/scoring (filled by the scoring issue)"
+
+bench-allocation: dev-venv
+	@echo "allocation benchmarks: see benchmarks/allocation (filled by the solver issue)"
+
+fmt: dev-venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,28 @@
+"""``chanjiao`` command line (typer + rich).
+
+Commands of each area live beside the code they drive and register themselves here, so this
+module stays an index.
+"""
+
+from __future__ import annotations
+
+import typer
+
+cli = typer.Typer(
+    name="chanjiao",
+    help="chanjiao (产教): matching and allocation for school–enterprise cooperation.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+
+
+def main() -> None:
+    _register_commands()
+    cli()
+
+
+def _register_commands() -> None:
+    # Imported here so `chanjiao --help` stays fast and import cycles stay impossible.
+    from app.commands import database
+
+    database.register(cli)

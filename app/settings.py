@@ -1,0 +1,39 @@
+"""Service settings: the only module that reads environment variables (prefix ``CHANJIAO_``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CHANJIAO_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{Path('var') / 'chanjiao.db'}",
+        description="SQLAlchemy URL; SQLite file by default, postgresql+psycopg://... in production.",
+    )
+    sqlite_busy_timeout_ms: int = Field(default=15_000, ge=0)
+    sql_echo: bool = False
+
+    max_request_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    max_import_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    max_import_rows: int = Field(default=200_000, ge=1)
+
+    page_size_default: int = Field(default=50, ge=1, le=500)
+    page_size_max: int = Field(default=500, ge=1)
+
+    # Compliance rules of 职业学校学生实习管理规定 (2021): interns may not exceed 10 % of an
+    # enterprise's staff nor 20 % of one post.  Kept as settings because provinces tighten them.
+    max_intern_share_of_staff: float = Field(default=0.10, gt=0, le=1)
+    max_intern_share_of_post: float = Field(default=0.20, gt=0, le=1)
+
+    model_dir: str = Field(default=str(Path("var") / "models"))
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
