@@ -1,0 +1,56 @@
+"""Request-scoped dependencies: the unit of work and the caller.
+
+A request is a unit of work: the session begins with the request, commits when the endpoint
+returns (before the response is sent, so a failed commit is never reported as success) and rolls
+back on any error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from app.errors import Unauthorized
+from app.security import Principal
+from app.services.auth import authenticate
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    factories = request.app.state.session_factories
+    factory = factories.read if request.method in _SAFE_METHODS else factories.write
+    session: Session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+_bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer cj_...`")
+
+
+def get_principal(
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
+        raise Unauthorized("an API key is required: Authorization: Bearer <key>",
+                           headers={"WWW-Authenticate": "Bearer"})
+    principal = authenticate(session, credentials.credentials)
+    if principal is None:
+        raise Unauthorized("the API key is not valid", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]

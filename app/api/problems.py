@@ -1,0 +1,124 @@
+"""RFC 9457 problem details for every error the API returns."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.errors import ChanjiaoError
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+TYPE_BASE = "https://chanjiao.dev/problems/"
+
+log = logging.getLogger("chanjiao.api")
+
+
+class FieldProblem(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str | None = None
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem details object."""
+
+    type: str = Field(examples=[TYPE_BASE + "not-found"])
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[FieldProblem] | None = Field(default=None, description="Failing fields (422 only).")
+
+
+def _response(request: Request, status: int, title: str, slug: str, detail: str | None,
+              extra: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"type": TYPE_BASE + slug, "title": title, "status": status,
+                            "detail": detail, "instance": request.url.path}
+    if extra:
+        body.update(extra)
+    return JSONResponse(jsonable_encoder(body), status_code=status, media_type=PROBLEM_MEDIA_TYPE,
+                        headers=headers)
+
+
+def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    # Echoing the rejected input back could leak personal data into logs and proxies: omit it.
+    return [{"loc": list(err.get("loc", ())), "msg": str(err.get("msg", "")), "type": err.get("type")}
+            for err in exc.errors()]
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ChanjiaoError)
+    async def _domain(request: Request, exc: ChanjiaoError) -> JSONResponse:
+        return _response(request, exc.status, exc.title, exc.type_slug, exc.detail, exc.extra, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return _response(request, 422, "Unprocessable content", "validation-error",
+                         "the request has invalid fields", {"errors": _field_errors(exc)})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        titles = {404: "Not found", 405: "Method not allowed", 401: "Unauthorized"}
+        return _response(request, exc.status_code, titles.get(exc.status_code, "Error"),
+                         titles.get(exc.status_code, "error").lower().replace(" ", "-"),
+                         str(exc.detail) if exc.detail else None, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        # The message names the constraint, never the row's values.
+        constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
+        detail = "the change conflicts with existing data"
+        if constraint:
+            detail += f" (constraint {constraint})"
+        elif "UNIQUE" in str(exc.orig):
+            detail += " (a unique value is already taken)"
+        elif "FOREIGN KEY" in str(exc.orig):
+            detail += " (other rows still refer to it)"
+        return _response(request, 409, "Conflict", "conflict", detail)
+
+    @app.exception_handler(StaleDataError)
+    async def _stale(request: Request, exc: StaleDataError) -> JSONResponse:
+        return _response(request, 412, "Precondition failed", "precondition-failed",
+                         "the row was changed concurrently; read it again and retry")
+
+    @app.exception_handler(OperationalError)
+    async def _db_down(request: Request, exc: OperationalError) -> JSONResponse:
+        log.warning("database unavailable: %s", type(exc.orig).__name__)
+        return _response(request, 503, "Service unavailable", "service-unavailable",
+                         "the database is unavailable; retry later", headers={"Retry-After": "5"})
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool(request: Request, exc: PoolTimeout) -> JSONResponse:
+        return _response(request, 503, "Service unavailable", "service-unavailable",
+                         "the service is busy; retry later", headers={"Retry-After": "2"})
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return _response(request, 500, "Internal server error", "internal", "an unexpected error occurred")
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI descriptions of the problem responses an operation can give."""
+    text = {
+        400: "Bad request", 401: "Missing or invalid API key", 403: "The caller's role may not do this",
+        404: "Not found (or not visible to the caller)", 409: "Conflicts with existing data",
+        412: "If-Match does not match the current ETag", 413: "Payload too large",
+        415: "Unsupported media type", 422: "Invalid fields", 428: "If-Match header required",
+        503: "Database unavailable",
+    }
+    return {
+        status: {"model": Problem, "description": text.get(status, "Error"),
+                 "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+        for status in statuses
+    }

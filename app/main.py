@@ -1,0 +1,83 @@
+"""The FastAPI application: REST API under /api/v1, docs at /docs, health at /health."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.api import catalog, health
+from app.api.crud import crud_router
+from app.api.limits import BodySizeLimit
+from app.api.problems import install_problem_handlers
+from app.api.resources import RESOURCES
+from app.db.engine import make_engine, make_session_factory, read_only
+from app.settings import Settings, get_settings
+
+API_PREFIX = "/api/v1"
+
+
+@dataclass(frozen=True)
+class SessionFactories:
+    write: sessionmaker[Session]
+    read: sessionmaker[Session]
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def add_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers += [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
+                            (b"referrer-policy", b"no-referrer")]
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, add_headers)
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None,
+               session_factories: SessionFactories | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    if session_factories is None:
+        engine = engine or make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+                                       echo=settings.sql_echo)
+        session_factories = SessionFactories(write=make_session_factory(engine),
+                                             read=make_session_factory(read_only(engine)))
+    app = FastAPI(
+        title="chanjiao API",
+        version="0.1.0",
+        summary="Matching and allocation for school–enterprise cooperation in vocational education (产教融合).",
+        description=(
+            "Authenticate with `Authorization: Bearer <key>` (create one with `chanjiao keys create`). "
+            "Errors are RFC 9457 problem+json. Lists are cursor-paginated: pass `next_cursor` as `cursor`."
+        ),
+    )
+    app.state.settings = settings
+    app.state.session_factories = session_factories
+    install_problem_handlers(app)
+    app.include_router(health.router)
+    for resource in RESOURCES:
+        app.include_router(crud_router(resource, page_size_default=settings.page_size_default,
+                                       page_size_max=settings.page_size_max), prefix=API_PREFIX)
+    app.include_router(catalog.router, prefix=API_PREFIX)
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/docs")
+
+    app.add_middleware(BodySizeLimit, default_limit=settings.max_request_bytes,
+                       upload_limit=settings.max_import_bytes)
+    app.add_middleware(SecurityHeaders)
+    return app

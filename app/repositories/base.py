@@ -1,0 +1,138 @@
+"""Queries with tenant isolation built in.
+
+Every query of the service lives in this package.  A repository knows, for its model, which
+college or enterprise owns a row, and filters every read by the caller's tenancy, so that a
+service cannot forget to: another tenant's private row is simply not found.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import ColumnElement, Select, false, func, select, true
+from sqlalchemy.orm import Session
+
+from app.db.base import Base
+from app.db.models import Role
+from app.errors import Unprocessable
+from app.security import Principal
+
+ModelT = TypeVar("ModelT", bound=Base)
+
+OwnerFilter = Callable[[int], ColumnElement[bool]]
+
+
+@dataclass(frozen=True)
+class Tenancy:
+    """How rows of one model belong to tenants.
+
+    ``by_college`` / ``by_enterprise`` build the condition "row belongs to tenant N".
+    ``private`` rows are readable only by their owners (and admins); public rows by every
+    authenticated caller.  ``readers`` are the roles that may read at all.
+    """
+
+    by_college: OwnerFilter | None = None
+    by_enterprise: OwnerFilter | None = None
+    private: bool = False
+    readers: frozenset[Role] = frozenset(Role)
+
+    def owned_by(self, principal: Principal) -> ColumnElement[bool]:
+        if principal.role is Role.ADMIN:
+            return true()
+        if principal.role is Role.PLACEMENT_OFFICE and self.by_college and principal.college_id is not None:
+            return self.by_college(principal.college_id)
+        if principal.role is Role.ENTERPRISE_HR and self.by_enterprise and principal.enterprise_id is not None:
+            return self.by_enterprise(principal.enterprise_id)
+        return false()
+
+    def readable_by(self, principal: Principal) -> ColumnElement[bool]:
+        if principal.role not in self.readers:
+            return false()
+        return self.owned_by(principal) if self.private else true()
+
+
+@dataclass(frozen=True)
+class Page(Generic[ModelT]):
+    items: Sequence[ModelT]
+    next_cursor: str | None
+
+
+def encode_cursor(last: int | str) -> str:
+    kind = "id" if isinstance(last, int) else "key"
+    return base64.urlsafe_b64encode(f"{kind}:{last}".encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str, expected_kind: str) -> str:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        kind, _, value = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
+        if kind != expected_kind or not value:
+            raise ValueError(kind)
+        return value
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise Unprocessable("invalid cursor", [{"loc": ["query", "cursor"], "msg": "not a cursor"}]) from exc
+
+
+def decode_cursor(cursor: str) -> int:
+    value = _decode(cursor, "id")
+    if not value.isdigit():
+        raise Unprocessable("invalid cursor", [{"loc": ["query", "cursor"], "msg": "not a cursor"}])
+    return int(value)
+
+
+def decode_key_cursor(cursor: str) -> str:
+    return _decode(cursor, "key")
+
+
+class Repository(Generic[ModelT]):
+    """Reads and writes of one model, always through the caller's tenancy."""
+
+    model: type[ModelT]
+    tenancy: Tenancy
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    @property
+    def _id_column(self) -> Any:
+        return self.model.id  # type: ignore[attr-defined]
+
+    def get(self, principal: Principal, object_id: int) -> ModelT | None:
+        stmt = select(self.model).where(self._id_column == object_id, self.tenancy.readable_by(principal))
+        return self.session.scalars(stmt).one_or_none()
+
+    def get_owned(self, principal: Principal, object_id: int) -> ModelT | None:
+        stmt = select(self.model).where(self._id_column == object_id, self.tenancy.owned_by(principal))
+        return self.session.scalars(stmt).one_or_none()
+
+    def exists(self, object_id: int) -> bool:
+        stmt = select(func.count()).select_from(self.model).where(self._id_column == object_id)
+        return bool(self.session.scalar(stmt))
+
+    def list_page(
+        self,
+        principal: Principal,
+        filters: Sequence[ColumnElement[bool]],
+        *,
+        limit: int,
+        cursor: str | None,
+    ) -> Page[ModelT]:
+        stmt: Select[tuple[ModelT]] = select(self.model).where(self.tenancy.readable_by(principal), *filters)
+        if cursor:
+            stmt = stmt.where(self._id_column > decode_cursor(cursor))
+        rows = list(self.session.scalars(stmt.order_by(self._id_column).limit(limit + 1)))
+        next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None  # type: ignore[attr-defined]
+        return Page(items=rows[:limit], next_cursor=next_cursor)
+
+    def add(self, row: ModelT) -> ModelT:
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def delete(self, row: ModelT) -> None:
+        self.session.delete(row)
+        self.session.flush()
