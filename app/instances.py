@@ -1,0 +1,439 @@
+"""Instance directories (CSV files + ``params.json``) to and from ``matching.allocation`` types.
+
+The format is documented in ``docs/instance-format.md``.  Large files go through pandas' C parser
+(millions of candidate rows); when a file does not parse, it is re-read with the csv module to
+name the exact file, row and column at fault.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from matching.allocation import (
+    InternshipParams,
+    InternshipProblem,
+    InternshipResult,
+    LecturerParams,
+    LecturerProblem,
+    LecturerResult,
+    Mode,
+    Proposer,
+    Quota,
+)
+from matching.allocation.problem import NOT_RANKED, UNLIMITED
+
+
+class InstanceError(ValueError):
+    """The instance directory is malformed; the message names file, row and column."""
+
+
+@dataclass(slots=True)
+class Instance:
+    kind: str  # "internship" | "lecturer"
+    internship: InternshipProblem | None
+    internship_params: InternshipParams | None
+    lecturer: LecturerProblem | None
+    lecturer_params: LecturerParams | None
+    executor: str
+    workers: int | None
+
+
+Column = tuple[str, str]  # (name, kind) where kind is "str" | "int" | "float" | "rank"
+
+
+def _diagnose(path: Path, columns: list[Column], optional: set[str]) -> InstanceError:
+    """Find the first bad cell by reading the file slowly; used only once a fast parse failed."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if header is None:
+            return InstanceError(f"{path.name}: empty file, expected a header row")
+        header = [h.strip() for h in header]
+        for name, _ in columns:
+            if name not in header and name not in optional:
+                return InstanceError(f"{path.name}, row 1: missing column {name!r} (header: {','.join(header)})")
+        for row_number, row in enumerate(reader, start=2):
+            if len(row) != len(header):
+                return InstanceError(f"{path.name}, row {row_number}: {len(row)} fields, header has {len(header)}")
+            for name, kind in columns:
+                if name not in header:
+                    continue
+                value = row[header.index(name)].strip()
+                problem = _cell_problem(value, kind)
+                if problem:
+                    return InstanceError(f"{path.name}, row {row_number}, column {name}: {value!r} {problem}")
+    return InstanceError(f"{path.name}: could not be parsed")
+
+
+def _cell_problem(value: str, kind: str) -> str | None:
+    if kind == "str":
+        return "must not be empty" if not value else None
+    if kind == "rank" and value == "":
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return f"is not a number ({kind})"
+    if kind in ("int", "rank") and (not number.is_integer() or number < (1 if kind == "rank" else 0)):
+        return "must be a whole number ≥ 1" if kind == "rank" else "must be a whole number ≥ 0"
+    if kind == "float" and not (0.0 <= number <= 1.0):
+        return "must be a score in [0, 1]"
+    return None
+
+
+def read_table(path: Path, columns: list[Column], optional: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """Read the named columns of a CSV file into numpy arrays, validating every cell."""
+    if not path.exists():
+        raise InstanceError(f"{path.name}: file missing in {path.parent}")
+    dtypes = {name: "string" if kind == "str" else "float64" for name, kind in columns}
+    try:
+        frame = pd.read_csv(path, dtype=dtypes, engine="c", skipinitialspace=True, keep_default_na=False,
+                            na_values={n: [""] for n, k in columns if k != "str"})
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise _diagnose(path, columns, set(optional)) from exc
+    frame.columns = [str(c).strip() for c in frame.columns]
+    out: dict[str, Any] = {}
+    for name, kind in columns:
+        if name not in frame.columns:
+            if name in optional:
+                continue
+            raise InstanceError(f"{path.name}, row 1: missing column {name!r} (header: {','.join(frame.columns)})")
+        series = frame[name]
+        if kind == "str":
+            values = series.to_numpy(dtype=object)
+            bad = np.flatnonzero(pd.isna(series).to_numpy() | (series.str.len() == 0).fillna(True).to_numpy())
+            if len(bad):
+                raise InstanceError(f"{path.name}, row {int(bad[0]) + 2}, column {name}: must not be empty")
+            out[name] = values.astype(str)
+            continue
+        numbers = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        if kind == "rank":
+            finite = ~np.isnan(numbers)
+            bad_mask = finite & ((numbers < 1) | (numbers != np.floor(numbers)))
+            ok_numbers = np.where(finite, numbers, NOT_RANKED)
+        else:
+            bad_mask = np.isnan(numbers)
+            if kind == "int":
+                bad_mask |= (numbers < 0) | (numbers != np.floor(numbers))
+            else:
+                bad_mask |= (numbers < 0) | (numbers > 1)
+            ok_numbers = numbers
+        bad = np.flatnonzero(bad_mask)
+        if len(bad):
+            row = int(bad[0])
+            raise InstanceError(f"{path.name}, row {row + 2}, column {name}: "
+                                f"{series.iloc[row]!r} {_cell_problem(str(series.iloc[row]), kind) or 'is invalid'}")
+        out[name] = ok_numbers.astype(np.float64 if kind == "float" else np.int64)
+    out["__rows__"] = len(frame)
+    return out
+
+
+def _unique_ids(path: Path, ids: np.ndarray[Any, Any]) -> None:
+    uniques, first, counts = np.unique(ids, return_index=True, return_counts=True)
+    if len(uniques) != len(ids):
+        dup = int(np.argmax(counts > 1))
+        rows = np.flatnonzero(ids == uniques[dup])
+        raise InstanceError(f"{path.name}, row {int(rows[1]) + 2}, column id: duplicate id {uniques[dup]!r} "
+                            f"(first at row {int(first[dup]) + 2})")
+
+
+def _lookup(path: Path, column: str, values: np.ndarray[Any, Any], ids: tuple[str, ...],
+            target: str) -> np.ndarray[Any, Any]:
+    positions: np.ndarray[Any, Any] = pd.Index(ids).get_indexer(values)
+    bad = np.flatnonzero(positions < 0)
+    if len(bad):
+        raise InstanceError(f"{path.name}, row {int(bad[0]) + 2}, column {column}: unknown {target} "
+                            f"{values[int(bad[0])]!r}")
+    return positions.astype(np.int32)
+
+
+def _codes(values: np.ndarray[Any, Any]) -> tuple[tuple[str, ...], np.ndarray[Any, Any]]:
+    uniques, inverse = np.unique(values, return_inverse=True)
+    return tuple(str(u) for u in uniques), inverse.astype(np.int32)
+
+
+def read_internship_problem(directory: Path) -> InternshipProblem:
+    students_path = directory / "students.csv"
+    students = read_table(students_path, [("id", "str"), ("college", "str"), ("program", "str"),
+                                          ("province", "str")])
+    _unique_ids(students_path, students["id"])
+    openings_path = directory / "openings.csv"
+    openings = read_table(openings_path, [("id", "str"), ("enterprise", "str"), ("seats", "int"),
+                                          ("province", "str")])
+    _unique_ids(openings_path, openings["id"])
+    college_ids, student_college = _codes(students["college"])
+    program_ids, student_program = _codes(students["program"])
+    enterprise_ids, opening_enterprise = _codes(openings["enterprise"])
+    scope_ids, scope_codes = _codes(np.concatenate([students["province"], openings["province"]]))
+    caps = np.full(len(enterprise_ids), UNLIMITED, dtype=np.int64)
+    enterprises_path = directory / "enterprises.csv"
+    if enterprises_path.exists():
+        enterprises = read_table(enterprises_path, [("id", "str"), ("max_interns", "int")])
+        _unique_ids(enterprises_path, enterprises["id"])
+        positions = pd.Index(enterprise_ids).get_indexer(enterprises["id"])
+        known = positions >= 0  # an enterprise without openings has nothing to cap
+        caps[positions[known]] = enterprises["max_interns"][known]
+    candidates_path = directory / "candidates.csv"
+    candidates = read_table(candidates_path, [("student", "str"), ("opening", "str"), ("score", "float"),
+                                              ("student_rank", "rank"), ("opening_rank", "rank")],
+                            optional=frozenset({"student_rank", "opening_rank"}))
+    student_ids = tuple(str(s) for s in students["id"])
+    opening_ids = tuple(str(o) for o in openings["id"])
+    pair_student = _lookup(candidates_path, "student", candidates["student"], student_ids, "student")
+    pair_opening = _lookup(candidates_path, "opening", candidates["opening"], opening_ids, "opening")
+    keys = pair_student.astype(np.int64) * max(len(opening_ids), 1) + pair_opening
+    uniques, counts = np.unique(keys, return_counts=True)
+    if len(uniques) != len(keys):
+        dup = np.flatnonzero(keys == uniques[int(np.argmax(counts > 1))])
+        raise InstanceError(f"{candidates_path.name}, row {int(dup[1]) + 2}: duplicate candidate pair "
+                            f"(first at row {int(dup[0]) + 2})")
+    n_pairs = len(keys)
+    no_rank = np.zeros(n_pairs, dtype=np.int32)
+    n_students = len(student_ids)
+    return InternshipProblem(
+        student_ids=student_ids,
+        student_college=student_college,
+        student_program=student_program,
+        student_scope=scope_codes[:n_students],
+        opening_ids=opening_ids,
+        opening_enterprise=opening_enterprise,
+        opening_seats=openings["seats"].astype(np.int64),
+        opening_scope=scope_codes[n_students:],
+        enterprise_ids=enterprise_ids,
+        enterprise_cap=caps,
+        college_ids=college_ids,
+        program_ids=program_ids,
+        scope_ids=scope_ids,
+        pair_student=pair_student,
+        pair_opening=pair_opening,
+        pair_score=candidates["score"],
+        pair_student_rank=candidates.get("student_rank", no_rank).astype(np.int32),
+        pair_opening_rank=candidates.get("opening_rank", no_rank).astype(np.int32),
+        student_ranks_given="student_rank" in candidates,
+        opening_ranks_given="opening_rank" in candidates,
+    )
+
+
+def _slots(path: Path, column: str, values: np.ndarray[Any, Any], slot_index: dict[str, int]) -> tuple[
+        frozenset[int], ...]:
+    out = []
+    for row, text in enumerate(values.tolist()):
+        names = [s.strip() for s in str(text).split(";") if s.strip()]
+        if not names:
+            raise InstanceError(f"{path.name}, row {row + 2}, column {column}: no slots (use e.g. mon1;tue3)")
+        out.append(frozenset(slot_index.setdefault(n, len(slot_index)) for n in names))
+    return tuple(out)
+
+
+def read_lecturer_problem(directory: Path) -> LecturerProblem:
+    lecturers_path = directory / "lecturers.csv"
+    lecturers = read_table(lecturers_path, [("id", "str"), ("enterprise", "str"), ("max_weekly_hours", "int"),
+                                            ("slots", "str")])
+    _unique_ids(lecturers_path, lecturers["id"])
+    needs_path = directory / "course_needs.csv"
+    needs = read_table(needs_path, [("id", "str"), ("college", "str"), ("program", "str"),
+                                    ("weekly_hours", "int"), ("slots", "str"), ("professional", "int")],
+                       optional=frozenset({"professional"}))
+    _unique_ids(needs_path, needs["id"])
+    slot_index: dict[str, int] = {}
+    lecturer_slots = _slots(lecturers_path, "slots", lecturers["slots"], slot_index)
+    need_slots = _slots(needs_path, "slots", needs["slots"], slot_index)
+    candidates_path = directory / "candidates.csv"
+    candidates = read_table(candidates_path, [("lecturer", "str"), ("course_need", "str"), ("score", "float")])
+    lecturer_ids = tuple(str(x) for x in lecturers["id"])
+    need_ids = tuple(str(x) for x in needs["id"])
+    professional = needs.get("professional")
+    return LecturerProblem(
+        lecturer_ids=lecturer_ids,
+        lecturer_enterprise=tuple(str(x) for x in lecturers["enterprise"]),
+        lecturer_max_hours=lecturers["max_weekly_hours"],
+        lecturer_slots=lecturer_slots,
+        need_ids=need_ids,
+        need_college=tuple(str(x) for x in needs["college"]),
+        need_program=tuple(str(x) for x in needs["program"]),
+        need_hours=needs["weekly_hours"],
+        need_slots=need_slots,
+        # Without a "professional" column every need counts toward the target share.
+        need_professional=(np.ones(len(need_ids), dtype=bool) if professional is None
+                           else np.asarray(professional == 1, dtype=bool)),
+        slot_ids=tuple(sorted(slot_index, key=slot_index.__getitem__)),
+        pair_lecturer=_lookup(candidates_path, "lecturer", candidates["lecturer"], lecturer_ids, "lecturer"),
+        pair_need=_lookup(candidates_path, "course_need", candidates["course_need"], need_ids, "course need"),
+        pair_score=candidates["score"],
+    )
+
+
+_INTERNSHIP_KEYS = {"kind", "mode", "proposer", "time_limit_s", "seed", "college_floor", "program_floor",
+                    "quotas", "default_quota", "locks", "forbidden", "fairness", "partition_key",
+                    "exact_max_pairs", "lagrangian_iterations", "target_gap", "executor", "workers"}
+_LECTURER_KEYS = {"kind", "time_limit_s", "seed", "target_share", "shortfall_penalty_per_hour", "workers",
+                  "executor"}
+
+
+def _pairs(raw: Any, key: str) -> tuple[tuple[str, str], ...]:
+    if not isinstance(raw, list) or not all(isinstance(p, list | tuple) and len(p) == 2 for p in raw):
+        raise InstanceError(f"params.json, key {key}: expected a list of [student, opening] pairs")
+    return tuple((str(a), str(b)) for a, b in raw)
+
+
+def _floor(raw: Any, key: str) -> float | dict[str, float]:
+    if isinstance(raw, int | float) and 0 <= raw <= 1:
+        return float(raw)
+    if isinstance(raw, dict) and all(isinstance(v, int | float) and 0 <= v <= 1 for v in raw.values()):
+        return {str(k): float(v) for k, v in raw.items()}
+    raise InstanceError(f"params.json, key {key}: expected a share in [0, 1] or an object of shares")
+
+
+def read_instance(directory: Path) -> Instance:
+    """Read an instance directory; raises :class:`InstanceError` naming the file, row and column."""
+    params_path = directory / "params.json"
+    if not directory.is_dir():
+        raise InstanceError(f"{directory}: not a directory")
+    try:
+        raw = json.loads(params_path.read_text(encoding="utf-8")) if params_path.exists() else {}
+    except json.JSONDecodeError as exc:
+        raise InstanceError(f"params.json, line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
+    if not isinstance(raw, dict):
+        raise InstanceError("params.json: expected a JSON object")
+    kind = raw.get("kind", "internship")
+    if kind not in ("internship", "lecturer"):
+        raise InstanceError(f"params.json, key kind: {kind!r} is not 'internship' or 'lecturer'")
+    allowed = _INTERNSHIP_KEYS if kind == "internship" else _LECTURER_KEYS
+    unknown = sorted(set(raw) - allowed)
+    if unknown:
+        raise InstanceError(f"params.json: unknown key(s) {', '.join(unknown)} for kind {kind}")
+    executor = str(raw.get("executor", "process"))
+    if executor not in ("inline", "process"):
+        raise InstanceError(f"params.json, key executor: {executor!r} is not 'inline' or 'process'")
+    workers = raw.get("workers")
+    try:
+        time_limit = float(raw.get("time_limit_s", 60.0))
+        seed = int(raw.get("seed", 0))
+        if kind == "lecturer":
+            lecturer_params = LecturerParams(
+                time_limit_s=time_limit, seed=seed,
+                target_share=float(raw.get("target_share", 0.4)),
+                shortfall_penalty_per_hour=int(raw.get("shortfall_penalty_per_hour", 1000)),
+                workers=int(workers or 2))
+            return Instance(kind, None, None, read_lecturer_problem(directory), lecturer_params, executor,
+                            workers)
+        quotas = tuple(Quota(str(q["college"]), str(q["enterprise"]), int(q["max_students"]))
+                       for q in raw.get("quotas", []))
+        internship_params = InternshipParams(
+            mode=Mode(raw.get("mode", "optimal")),
+            proposer=Proposer(raw.get("proposer", "students")),
+            time_limit_s=time_limit,
+            seed=seed,
+            college_floor=_floor(raw.get("college_floor", 0.0), "college_floor"),
+            program_floor=_floor(raw.get("program_floor", 0.0), "program_floor"),
+            quotas=quotas,
+            default_quota=None if raw.get("default_quota") is None else int(raw["default_quota"]),
+            locks=_pairs(raw.get("locks", []), "locks"),
+            forbidden=_pairs(raw.get("forbidden", []), "forbidden"),
+            fairness=bool(raw.get("fairness", False)),
+            partition_key=raw.get("partition_key", "province"),
+            exact_max_pairs=int(raw.get("exact_max_pairs", 20_000)),
+            lagrangian_iterations=int(raw.get("lagrangian_iterations", 60)),
+            target_gap=float(raw.get("target_gap", 0.002)),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        if isinstance(exc, InstanceError):
+            raise
+        raise InstanceError(f"params.json: {exc}") from exc
+    return Instance(kind, read_internship_problem(directory), internship_params, None, None, executor,
+                    workers)
+
+
+def _fmt(score: float) -> str:
+    return repr(float(score))
+
+
+def _number(value: float) -> float | None:
+    return None if math.isnan(value) or math.isinf(value) else value
+
+
+def write_internship_result(out: Path, problem: InternshipProblem, params: InternshipParams,
+                            result: InternshipResult) -> dict[str, Any]:
+    """Write ``placements.csv`` (in student order, so byte-identical per seed) and ``result.json``."""
+    out.mkdir(parents=True, exist_ok=True)
+    placed = np.flatnonzero(result.assigned_pair >= 0)
+    pairs = result.assigned_pair[placed]
+    lines = ["student,opening,score"]
+    lines += [f"{problem.student_ids[s]},{problem.opening_ids[o]},{_fmt(v)}"
+              for s, o, v in zip(placed.tolist(), problem.pair_opening[pairs].tolist(),
+                                 problem.pair_score[pairs].tolist(), strict=True)]
+    (out / "placements.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    sizes = np.bincount(problem.student_college, minlength=len(problem.college_ids))
+    placed_per = np.bincount(problem.student_college[placed], minlength=len(problem.college_ids))
+    fit_per = np.bincount(problem.student_college[placed], weights=problem.pair_score[pairs],
+                          minlength=len(problem.college_ids))
+    kpis = {cid: {"students": int(sizes[c]), "placed": int(placed_per[c]),
+                  "placement_rate": round(float(placed_per[c] / sizes[c]), 6) if sizes[c] else None,
+                  "mean_fit": round(float(fit_per[c] / placed_per[c]), 6) if placed_per[c] else None}
+            for c, cid in enumerate(problem.college_ids)}
+    summary: dict[str, Any] = {
+        "kind": "internship",
+        "mode": params.mode.value,
+        "status": result.status.value,
+        "objective": result.objective,
+        "bound": result.bound,
+        "gap": _number(result.gap),
+        "total_fit": round(result.total_fit, 6),
+        "wall_time_s": round(result.wall_time_s, 3),
+        "method": result.method,
+        "seed": params.seed,
+        "counts": {"students": problem.n_students, "openings": problem.n_openings,
+                   "candidate_pairs": problem.n_pairs, "seats": int(problem.opening_seats.sum()),
+                   "placed": len(placed), "unplaced": problem.n_students - len(placed)},
+        "colleges": kpis,
+        "conflicts": list(result.conflicts),
+        "stats": result.stats,
+        "unplaced": [{"student": u.id, "college": u.group, "reasons": [r.value for r in u.reasons]}
+                     for u in result.unplaced],
+    }
+    (out / "result.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1, allow_nan=False) + "\n",
+                                     encoding="utf-8")
+    return summary
+
+
+def write_lecturer_result(out: Path, problem: LecturerProblem, params: LecturerParams,
+                          result: LecturerResult) -> dict[str, Any]:
+    out.mkdir(parents=True, exist_ok=True)
+    placed = np.flatnonzero(result.assigned_pair >= 0)
+    pairs = result.assigned_pair[placed]
+    lines = ["lecturer,course_need,score"]
+    lines += [f"{problem.lecturer_ids[lec]},{problem.need_ids[n]},{_fmt(v)}"
+              for n, lec, v in zip(placed.tolist(), problem.pair_lecturer[pairs].tolist(),
+                                   problem.pair_score[pairs].tolist(), strict=True)]
+    (out / "placements.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    summary: dict[str, Any] = {
+        "kind": "lecturer",
+        "status": result.status.value,
+        "objective": result.objective,
+        "bound": result.bound,
+        "gap": _number(result.gap),
+        "total_fit": round(result.total_fit, 6),
+        "wall_time_s": round(result.wall_time_s, 3),
+        "seed": params.seed,
+        "target_share": params.target_share,
+        "counts": {"lecturers": len(problem.lecturer_ids), "course_needs": len(problem.need_ids),
+                   "candidate_pairs": len(problem.pair_need), "placed": len(placed),
+                   "unplaced": len(problem.need_ids) - len(placed)},
+        "programs": {p: {"target_hours": result.target_hours[p], "taught_hours": result.taught_hours[p],
+                         "shortfall_hours": result.shortfall_hours[p]} for p in sorted(result.target_hours)},
+        "conflicts": list(result.conflicts),
+        "unplaced": [{"course_need": u.id, "college": u.group, "reasons": [r.value for r in u.reasons]}
+                     for u in result.unplaced],
+    }
+    (out / "result.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1, allow_nan=False) + "\n",
+                                     encoding="utf-8")
+    return summary

@@ -1,0 +1,226 @@
+"""Internship allocation: the one entry point, :func:`solve_internships`.
+
+It splits the problem into independent parts, picks a method per part (min-cost flow when only
+flow-expressible constraints are present, CP-SAT or Lagrangian flow when quotas are, deferred
+acceptance in stable mode), merges the parts, attaches unplaced reasons and runs the independent
+checker before returning.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from matching.allocation.checker import CheckFailedError, check_internships
+from matching.allocation.constraints import Prepared, floor_conflicts, prepare
+from matching.allocation.partition import Executor, InlineExecutor, split
+from matching.allocation.preferences import strict_preferences
+from matching.allocation.problem import (
+    IntArray,
+    InternshipParams,
+    InternshipProblem,
+    InternshipResult,
+    Mode,
+    ProblemError,
+    Proposer,
+    Status,
+)
+from matching.allocation.reasons import unplaced_reasons
+from matching.allocation.solvers.flow import solve_flow
+from matching.allocation.solvers.quota import solve_exact, solve_lagrangian
+from matching.allocation.solvers.stable import opening_proposing, student_proposing
+
+
+@dataclass(slots=True)
+class PartOutcome:
+    status: Status
+    chosen: IntArray  # pair indices of the part's problem, locks included
+    objective: int
+    bound: int
+    method: str
+    conflicts: list[str] = field(default_factory=list)
+    stats: dict[str, float | int | str] = field(default_factory=dict)
+
+
+def _empty() -> IntArray:
+    return np.zeros(0, dtype=np.int64)
+
+
+def _solve_with_floors(prepared: Prepared, params: InternshipParams, deadline: float) -> PartOutcome:
+    """Optimal mode for one part whose floors are already in ``prepared``."""
+    locked = prepared.locked_pairs
+    locked_weight = int(prepared.weights[locked].sum())
+    if prepared.quotas.n_groups == 0:
+        flow = solve_flow(prepared)
+        if flow.college_short.any() or flow.program_short.any():
+            return PartOutcome(Status.INFEASIBLE, _empty(), 0, 0, "min-cost-flow",
+                               floor_conflicts(prepared, flow.college_short, flow.program_short))
+        objective = flow.value + locked_weight
+        return PartOutcome(Status.OPTIMAL, np.concatenate([locked, flow.chosen]), objective, objective,
+                           "min-cost-flow")
+    remaining = max(deadline - time.monotonic(), 0.0)
+    if prepared.problem.n_pairs <= params.exact_max_pairs:
+        outcome = solve_exact(prepared, remaining, params.seed)
+    else:
+        outcome = solve_lagrangian(prepared, params.lagrangian_iterations, params.target_gap, deadline)
+    if outcome.status == Status.INFEASIBLE:
+        relaxed = solve_flow(prepared)
+        conflicts = floor_conflicts(prepared, relaxed.college_short, relaxed.program_short) or [
+            "floors cannot be met within the (college, enterprise) quotas"]
+        return PartOutcome(Status.INFEASIBLE, _empty(), 0, 0, outcome.method, conflicts)
+    if outcome.status == Status.NO_SOLUTION_IN_TIME:
+        return PartOutcome(outcome.status, _empty(), 0, outcome.bound + locked_weight, outcome.method)
+    return PartOutcome(outcome.status, np.concatenate([locked, outcome.chosen]),
+                       outcome.objective + locked_weight, outcome.bound + locked_weight, outcome.method,
+                       stats={"lagrangian_iterations": outcome.iterations} if outcome.iterations else {})
+
+
+def _college_rate_floors(problem: InternshipProblem, rate: float) -> IntArray:
+    sizes = np.bincount(problem.student_college, minlength=len(problem.college_ids))
+    floors: IntArray = np.ceil(rate * sizes - 1e-9).astype(np.int64)
+    return floors
+
+
+def _solve_fair(prepared: Prepared, params: InternshipParams, deadline: float) -> PartOutcome:
+    """Largest minimum college placement rate (by bisection over the possible rates), then fit."""
+    problem = prepared.problem
+    sizes = np.bincount(problem.student_college, minlength=len(problem.college_ids))
+    locked_per_college = np.bincount(problem.student_college[problem.pair_student[prepared.locked_pairs]],
+                                     minlength=len(sizes))
+    rates = np.unique(np.concatenate([np.arange(n + 1) / n for n in sizes[sizes > 0].tolist()] or [[0.0]]))
+    base_college = prepared.college_min_left.copy()
+
+    def attempt(rate: float) -> PartOutcome:
+        needed = np.maximum(_college_rate_floors(problem, rate) - locked_per_college, 0)
+        prepared.college_min_left = np.maximum(base_college, needed)
+        return _solve_with_floors(prepared, params, deadline)
+
+    low, high = 0, len(rates) - 1
+    best = attempt(float(rates[0]))
+    if best.status in (Status.INFEASIBLE, Status.NO_SOLUTION_IN_TIME):
+        return best
+    best_rate = float(rates[0])
+    while low < high:
+        mid = (low + high + 1) // 2
+        outcome = attempt(float(rates[mid]))
+        if outcome.status in (Status.OPTIMAL, Status.FEASIBLE):
+            low, best, best_rate = mid, outcome, float(rates[mid])
+        else:
+            high = mid - 1
+    prepared.college_min_left = base_college
+    best.stats["min_college_rate"] = best_rate
+    best.method += "+fairness"
+    return best
+
+
+def _solve_part(task: tuple[InternshipProblem, InternshipParams, float]) -> PartOutcome:
+    problem, params, deadline = task
+    prepared = prepare(problem, params)
+    if prepared.conflicts:
+        return PartOutcome(Status.INFEASIBLE, _empty(), 0, 0, "precheck", list(prepared.conflicts))
+    if params.fairness:
+        return _solve_fair(prepared, params, deadline)
+    return _solve_with_floors(prepared, params, deadline)
+
+
+def _solve_stable(problem: InternshipProblem, params: InternshipParams) -> PartOutcome:
+    if (params.quotas or params.default_quota is not None or params.college_floor or params.program_floor
+            or params.fairness or bool((problem.enterprise_cap >= 0).any())):
+        raise ProblemError("stable mode supports seats, locks and forbidden pairs only; enterprise caps, "
+                           "quotas, floors and fairness need mode 'optimal'")
+    prepared = prepare(problem, params)
+    if prepared.conflicts:
+        return PartOutcome(Status.INFEASIBLE, _empty(), 0, 0, "precheck", list(prepared.conflicts))
+    prefs = strict_preferences(problem, params.seed)
+    algorithm = student_proposing if params.proposer == Proposer.STUDENTS else opening_proposing
+    assigned = algorithm(problem, prefs, prepared.seats_left, prepared.usable)
+    chosen = np.concatenate([prepared.locked_pairs, assigned[assigned >= 0]])
+    objective = int(prepared.weights[chosen].sum())
+    optimum = solve_flow(prepared).value + int(prepared.weights[prepared.locked_pairs].sum())
+    # A stable matching is exact for its own question; what it costs against the unconstrained
+    # optimum is reported separately as the price of stability.
+    return PartOutcome(
+        Status.OPTIMAL, chosen, objective, objective,
+        f"deferred-acceptance-{params.proposer.value}-proposing",
+        stats={"optimal_objective": optimum,
+               "price_of_stability": round(optimum / objective, 6) if objective else float("nan")})
+
+
+def solve_internships(problem: InternshipProblem, params: InternshipParams,
+                      executor: Executor | None = None) -> InternshipResult:
+    """Solve an internship allocation and verify it.
+
+    Returns placements as ``assigned_pair`` (one candidate pair index or -1 per student), status,
+    objective, bound and gap (weights from :func:`matching.allocation.weights.fit_weights`), and the
+    reasons of every unplaced student.  Optimal mode with partitions solves independent parts
+    through ``executor`` (inline by default); results are identical for every executor.  In stable
+    mode ``bound`` is the optimal (unstable) objective, so ``gap`` is the relative cost of stability.
+    Raises :class:`~matching.allocation.checker.CheckFailedError` if a solver broke a rule.
+    """
+    started = time.monotonic()
+    deadline = started + params.time_limit_s
+    if params.mode == Mode.STABLE:
+        parts_out = [_solve_stable(problem, params)]
+        maps = [np.arange(problem.n_pairs, dtype=np.int64)]
+    else:
+        has_quotas = bool(params.quotas) or params.default_quota is not None
+        can_split = params.partition_key is not None and not params.fairness
+        if can_split:
+            has_floors = bool(params.college_floor or params.program_floor)
+            parts = split(problem, link_colleges=has_floors or has_quotas,
+                          link_enterprises=has_quotas or bool((problem.enterprise_cap >= 0).any()))
+        else:
+            parts = []
+        if len(parts) > 1:
+            maps = [part.pairs for part in parts]
+            parts_out = (executor or InlineExecutor()).map(
+                _solve_part, [(part.problem, params, deadline) for part in parts])
+        else:
+            maps = [np.arange(problem.n_pairs, dtype=np.int64)]
+            parts_out = [_solve_part((problem, params, deadline))]
+
+    statuses = {p.status for p in parts_out}
+    conflicts = tuple(c for p in parts_out for c in p.conflicts)
+    assigned = np.full(problem.n_students, -1, dtype=np.int64)
+    if Status.INFEASIBLE in statuses:
+        status = Status.INFEASIBLE
+    elif Status.NO_SOLUTION_IN_TIME in statuses:
+        status = Status.NO_SOLUTION_IN_TIME
+    else:
+        status = Status.FEASIBLE if Status.FEASIBLE in statuses else Status.OPTIMAL
+        for part, pair_map in zip(parts_out, maps, strict=True):
+            global_pairs = pair_map[part.chosen]
+            assigned[problem.pair_student[global_pairs]] = global_pairs
+    solved = status in (Status.OPTIMAL, Status.FEASIBLE)
+    objective = sum(p.objective for p in parts_out) if solved else 0
+    bound = sum(p.bound for p in parts_out)
+    stats: dict[str, float | int | str] = {"parts": len(parts_out)}
+    iterations = sum(int(p.stats.get("lagrangian_iterations", 0)) for p in parts_out)
+    if iterations:
+        stats["lagrangian_iterations"] = iterations
+    for p in parts_out:
+        stats.update({k: v for k, v in p.stats.items() if k != "lagrangian_iterations"})
+
+    violations = check_internships(problem, params, assigned, check_floors_and_stability=solved)
+    if violations:
+        raise CheckFailedError("; ".join(violations[:10]))
+
+    prepared = prepare(problem, params)
+    prefs = strict_preferences(problem, params.seed) if params.mode == Mode.STABLE else None
+    unplaced = unplaced_reasons(prepared, assigned, prefs) if solved else ()
+    placed = assigned[assigned >= 0]
+    return InternshipResult(
+        status=status,
+        assigned_pair=assigned,
+        objective=objective,
+        bound=bound,
+        total_fit=float(problem.pair_score[placed].sum()),
+        wall_time_s=time.monotonic() - started,
+        method=",".join(sorted({p.method for p in parts_out})),
+        conflicts=conflicts,
+        unplaced=unplaced,
+        blocking_pairs=0,
+        stats=stats,
+    )

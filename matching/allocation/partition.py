@@ -1,0 +1,148 @@
+"""Splitting an internship problem into independent parts and solving them through an executor.
+
+Parts follow a scope key (the province by default), merged wherever a candidate pair, an
+enterprise cap, a college floor or a quota links two scopes, so that solving the parts separately
+gives exactly the optimum of the whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+import numpy as np
+
+from matching.allocation.problem import IntArray, InternshipProblem
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class Executor(Protocol):
+    """Runs one function over many inputs and returns the results in input order."""
+
+    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]: ...
+
+
+class InlineExecutor:
+    """Runs everything in the calling process (tests, small problems)."""
+
+    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+        return [fn(item) for item in items]
+
+
+class ProcessExecutor:
+    """A process pool; results come back in input order, so they equal the inline ones."""
+
+    def __init__(self, max_workers: int | None = None) -> None:
+        self.max_workers = max_workers
+
+    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+        if len(items) <= 1:
+            return [fn(item) for item in items]
+        with ProcessPoolExecutor(max_workers=self.max_workers) as pool:
+            return list(pool.map(fn, items))
+
+
+def make_executor(name: str, max_workers: int | None = None) -> Executor:
+    if name == "inline":
+        return InlineExecutor()
+    if name == "process":
+        return ProcessExecutor(max_workers)
+    raise ValueError(f"unknown executor {name!r}: use 'inline' or 'process'")
+
+
+@dataclass(slots=True)
+class Part:
+    problem: InternshipProblem
+    students: IntArray  # indices in the whole problem
+    openings: IntArray
+    pairs: IntArray
+
+
+def _find(parent: list[int], x: int) -> int:
+    while parent[x] != x:
+        parent[x] = parent[parent[x]]
+        x = parent[x]
+    return x
+
+
+def _union_all(parent: list[int], a: Iterable[int], b: Iterable[int]) -> None:
+    for x, y in set(zip(a, b, strict=True)):
+        rx, ry = _find(parent, x), _find(parent, y)
+        if rx != ry:
+            parent[max(rx, ry)] = min(rx, ry)
+
+
+def scope_components(problem: InternshipProblem, link_colleges: bool, link_enterprises: bool) -> IntArray:
+    """Component of each scope once every scope-crossing link is merged."""
+    n = len(problem.scope_ids)
+    parent = list(range(n))
+    s_scope = problem.student_scope[problem.pair_student].tolist()
+    o_scope = problem.opening_scope[problem.pair_opening].tolist()
+    _union_all(parent, s_scope, o_scope)
+    if link_enterprises:
+        # An enterprise cap or quota couples every scope in which the enterprise has openings.
+        first: dict[int, int] = {}
+        for e, sc in zip(problem.opening_enterprise.tolist(), problem.opening_scope.tolist(), strict=True):
+            _union_all(parent, [first.setdefault(e, sc)], [sc])
+    if link_colleges:
+        first_c: dict[int, int] = {}
+        for c, sc in zip(problem.student_college.tolist(), problem.student_scope.tolist(), strict=True):
+            _union_all(parent, [first_c.setdefault(c, sc)], [sc])
+    return np.asarray([_find(parent, i) for i in range(n)], dtype=np.int64)
+
+
+def split(problem: InternshipProblem, link_colleges: bool, link_enterprises: bool) -> list[Part]:
+    """Independent sub-problems, largest first (so a pool starts the long ones early)."""
+    component = scope_components(problem, link_colleges, link_enterprises)
+    student_comp = component[problem.student_scope]
+    opening_comp = component[problem.opening_scope]
+    pair_comp = student_comp[problem.pair_student]
+    parts = []
+    for comp in np.unique(component).tolist():
+        students = np.flatnonzero(student_comp == comp)
+        openings = np.flatnonzero(opening_comp == comp)
+        if len(students) == 0:
+            continue
+        pairs = np.flatnonzero(pair_comp == comp)
+        parts.append(Part(subproblem(problem, students, openings, pairs), students, openings, pairs))
+    parts.sort(key=lambda p: (-p.problem.n_pairs, int(p.students[0])))
+    return parts
+
+
+def subproblem(problem: InternshipProblem, students: IntArray, openings: IntArray,
+               pairs: IntArray) -> InternshipProblem:
+    """The problem restricted to the given students, openings and pairs, renumbered densely.
+
+    Colleges, programs, enterprises and scopes keep their full id tables so that quotas and
+    floors given by id still resolve.
+    """
+    student_new = np.full(problem.n_students, -1, dtype=np.int64)
+    student_new[students] = np.arange(len(students))
+    opening_new = np.full(problem.n_openings, -1, dtype=np.int64)
+    opening_new[openings] = np.arange(len(openings))
+    return InternshipProblem(
+        student_ids=tuple(problem.student_ids[i] for i in students.tolist()),
+        student_college=problem.student_college[students],
+        student_program=problem.student_program[students],
+        student_scope=problem.student_scope[students],
+        opening_ids=tuple(problem.opening_ids[i] for i in openings.tolist()),
+        opening_enterprise=problem.opening_enterprise[openings],
+        opening_seats=problem.opening_seats[openings],
+        opening_scope=problem.opening_scope[openings],
+        enterprise_ids=problem.enterprise_ids,
+        enterprise_cap=problem.enterprise_cap,
+        college_ids=problem.college_ids,
+        program_ids=problem.program_ids,
+        scope_ids=problem.scope_ids,
+        pair_student=student_new[problem.pair_student[pairs]].astype(np.int32),
+        pair_opening=opening_new[problem.pair_opening[pairs]].astype(np.int32),
+        pair_score=problem.pair_score[pairs],
+        pair_student_rank=problem.pair_student_rank[pairs],
+        pair_opening_rank=problem.pair_opening_rank[pairs],
+        student_ranks_given=problem.student_ranks_given,
+        opening_ranks_given=problem.opening_ranks_given,
+    )

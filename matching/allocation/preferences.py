@@ -1,0 +1,67 @@
+"""Strict preference orders for stable matching, with ties broken by a seeded lottery.
+
+Both the deferred-acceptance solver and the checker's blocking-pair count read the instance
+through these orders, so that "stable" means the same thing to both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from matching.allocation.problem import NOT_RANKED, IntArray, InternshipProblem
+
+
+@dataclass(slots=True)
+class StrictPreferences:
+    """Per candidate pair: its position in the student's list and in the opening's priority order.
+
+    Position 0 is the most preferred; -1 marks a pair that side finds unacceptable (not ranked).
+    """
+
+    student_position: IntArray
+    opening_position: IntArray
+
+
+def _positions(owner: IntArray, primary: IntArray, lottery: IntArray, acceptable: np.ndarray) -> IntArray:
+    order = np.lexsort((lottery, primary, owner))
+    ranked_owner = owner[order]
+    acceptable_sorted = acceptable[order].astype(np.int64)
+    # Position = number of acceptable entries of the same owner before this one.
+    running = np.cumsum(acceptable_sorted) - acceptable_sorted
+    starts = np.searchsorted(ranked_owner, ranked_owner, side="left")
+    offset = np.concatenate(([0], running))[starts]
+    positions = np.empty(len(order), dtype=np.int64)
+    positions[order] = np.where(acceptable_sorted > 0, running - offset, -1)
+    return positions
+
+
+def strict_preferences(problem: InternshipProblem, seed: int) -> StrictPreferences:
+    """Derive strict orders from ranks (or scores when a side gave no ranks) and a seeded lottery.
+
+    Students' ties between openings are broken by a lottery per pair; openings' ties between students
+    by one lottery number per student (single tie-breaking, the usual choice in school choice).
+    """
+    rng = np.random.default_rng(seed)
+    student_lottery = rng.permutation(problem.n_students).astype(np.int64)
+    pair_lottery = rng.permutation(problem.n_pairs).astype(np.int64)
+    # Scores are compared at the weight resolution so that float noise is a tie, not an order.
+    score_key = -np.rint(problem.pair_score * 1e6).astype(np.int64)
+    student_rank = problem.pair_student_rank.astype(np.int64)
+    opening_rank = problem.pair_opening_rank.astype(np.int64)
+    if problem.student_ranks_given:
+        student_primary, student_ok = student_rank, student_rank != NOT_RANKED
+    else:
+        student_primary, student_ok = score_key, np.ones(problem.n_pairs, dtype=bool)
+    if problem.opening_ranks_given:
+        opening_primary, opening_ok = opening_rank, opening_rank != NOT_RANKED
+    else:
+        opening_primary, opening_ok = score_key, np.ones(problem.n_pairs, dtype=bool)
+    pair_student = problem.pair_student.astype(np.int64)
+    pair_opening = problem.pair_opening.astype(np.int64)
+    return StrictPreferences(
+        student_position=_positions(pair_student, student_primary, pair_lottery, student_ok),
+        opening_position=_positions(pair_opening, opening_primary, student_lottery[pair_student],
+                                    opening_ok),
+    )

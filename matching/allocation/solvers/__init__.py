@@ -1,0 +1,1 @@
+"""Solvers: the only modules that import OR-Tools."""

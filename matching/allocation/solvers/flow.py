@@ -1,0 +1,172 @@
+"""Internship allocation as a min-cost flow (OR-Tools), built from numpy arrays in one call.
+
+Network: source → [college] → [program] → student → opening → [enterprise] → sink, plus a bypass
+arc source → sink for students left unplaced.  Everything a flow can express lives here: seats
+(opening arcs), one placement per student (unit student arcs), enterprise caps (enterprise arcs),
+forbidden pairs and locks (handled by :func:`matching.allocation.constraints.prepare`), and floors.
+
+A floor is a lower bound on a group arc.  Flows here have no lower bounds, so each group arc is
+split into a "floor" part of capacity L with a bonus M larger than any achievable total gain, and
+a free remainder: the optimum then meets every reachable floor first and maximises gain second.
+Unmet floor units are read back to report which floors are infeasible.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.graph.python import min_cost_flow
+
+from matching.allocation.constraints import Prepared
+from matching.allocation.problem import UNLIMITED, BoolArray, IntArray
+
+
+@dataclass(slots=True)
+class FlowOutcome:
+    chosen: IntArray  # candidate pair indices placed by the flow
+    value: int  # sum of the gains of the chosen pairs
+    college_short: IntArray  # floor units a college could not reach
+    program_short: IntArray
+
+
+class FlowError(RuntimeError):
+    pass
+
+
+def solve_flow(
+    prepared: Prepared,
+    gains: IntArray | None = None,
+    usable: BoolArray | None = None,
+    seats: IntArray | None = None,
+    caps: IntArray | None = None,
+    college_min: IntArray | None = None,
+    program_min: IntArray | None = None,
+) -> FlowOutcome:
+    """Maximise the total gain of placed pairs subject to the flow-expressible constraints.
+
+    Every argument defaults to the prepared problem's own value; callers pass their own to solve
+    residual problems (repairs) or Lagrangian-penalised gains.  Exact: the result is optimal.
+    """
+    problem = prepared.problem
+    gains = prepared.weights if gains is None else gains
+    usable = prepared.usable if usable is None else usable
+    seats = prepared.seats_left if seats is None else seats
+    caps = prepared.cap_left if caps is None else caps
+    college_min = prepared.college_min_left if college_min is None else college_min
+    program_min = prepared.program_min_left if program_min is None else program_min
+
+    use_college = bool(college_min.any())
+    use_program = bool(program_min.any())
+    # Without floors a pair of non-positive gain is never worth taking, so it needs no arc.
+    keep = usable & (seats[problem.pair_opening] > 0)
+    if not (use_college or use_program):
+        keep &= gains > 0
+    pairs = np.flatnonzero(keep)
+    pair_student = problem.pair_student[pairs].astype(np.int64)
+    pair_opening = problem.pair_opening[pairs].astype(np.int64)
+    pair_gain = gains[pairs].astype(np.int64)
+
+    n_students = problem.n_students
+    n_openings = problem.n_openings
+    n_colleges = len(problem.college_ids)
+    n_programs = len(problem.program_ids)
+    n_enterprises = len(problem.enterprise_ids)
+    use_caps = bool((caps != UNLIMITED).any())
+
+    source, sink = 0, 1
+    college_base = 2
+    program_base = college_base + (n_colleges if use_college else 0)
+    student_base = program_base + (n_programs if use_program else 0)
+    opening_base = student_base + n_students
+    enterprise_base = opening_base + n_openings
+
+    participating = np.unique(pair_student)
+    n_flow = int(participating.shape[0])
+    if n_flow == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return FlowOutcome(empty, 0, college_min.copy(), program_min.copy())
+
+    # The bonus must exceed the largest possible total gain so that one more floor unit always wins.
+    best_gain = np.zeros(n_students, dtype=np.int64)
+    np.maximum.at(best_gain, pair_student, np.maximum(pair_gain, 0))
+    bonus = int(best_gain.sum()) + int(np.abs(np.minimum(pair_gain, 0)).sum()) + 1
+
+    tails: list[IntArray] = []
+    heads: list[IntArray] = []
+    capacities: list[IntArray] = []
+    costs: list[IntArray] = []
+
+    def add(t: IntArray, h: IntArray, cap: IntArray, cost: IntArray) -> tuple[int, int]:
+        start = sum(len(x) for x in tails)
+        tails.append(t.astype(np.int64))
+        heads.append(h.astype(np.int64))
+        capacities.append(cap.astype(np.int64))
+        costs.append(cost.astype(np.int64))
+        return start, start + len(t)
+
+    def add_group_arcs(tail: IntArray, head: IntArray, size: IntArray, floor: IntArray) -> tuple[int, int]:
+        floor_part = np.minimum(floor, size)
+        floor_arcs = add(tail, head, floor_part, np.full(len(tail), -bonus, dtype=np.int64))
+        add(tail, head, size - floor_part, np.zeros(len(tail), dtype=np.int64))
+        return floor_arcs
+
+    student_college = problem.student_college[participating].astype(np.int64)
+    student_program = problem.student_program[participating].astype(np.int64)
+    college_arcs = program_arcs = (0, 0)
+    college_size = np.bincount(student_college, minlength=n_colleges).astype(np.int64)
+    program_size = np.bincount(student_program, minlength=n_programs).astype(np.int64)
+    colleges = np.arange(n_colleges, dtype=np.int64)
+    programs = np.arange(n_programs, dtype=np.int64)
+    if use_college:
+        college_arcs = add_group_arcs(np.full(n_colleges, source), college_base + colleges,
+                                      college_size, college_min)
+    if use_program:
+        program_college = np.zeros(n_programs, dtype=np.int64)
+        program_college[student_program] = student_college
+        program_tail = college_base + program_college if use_college else np.full(n_programs, source)
+        program_arcs = add_group_arcs(program_tail, program_base + programs, program_size, program_min)
+    if use_program:
+        student_tail = program_base + student_program
+    elif use_college:
+        student_tail = college_base + student_college
+    else:
+        student_tail = np.full(n_flow, source, dtype=np.int64)
+    ones = np.ones(n_flow, dtype=np.int64)
+    add(student_tail, student_base + participating, ones, np.zeros(n_flow, dtype=np.int64))
+    pair_arcs = add(student_base + pair_student, opening_base + pair_opening,
+                    np.ones(len(pairs), dtype=np.int64), -pair_gain)
+    openings = np.arange(n_openings, dtype=np.int64)
+    if use_caps:
+        add(opening_base + openings, enterprise_base + problem.opening_enterprise.astype(np.int64),
+            seats, np.zeros(n_openings, dtype=np.int64))
+        enterprises = np.arange(n_enterprises, dtype=np.int64)
+        unlimited = np.full(n_enterprises, int(seats.sum()) + 1, dtype=np.int64)
+        add(enterprise_base + enterprises, np.full(n_enterprises, sink),
+            np.where(caps == UNLIMITED, unlimited, caps), np.zeros(n_enterprises, dtype=np.int64))
+    else:
+        add(opening_base + openings, np.full(n_openings, sink), seats, np.zeros(n_openings, dtype=np.int64))
+    add(np.array([source]), np.array([sink]), np.array([n_flow]), np.array([0]))
+
+    network = min_cost_flow.SimpleMinCostFlow()
+    network.add_arcs_with_capacity_and_unit_cost(
+        np.concatenate(tails), np.concatenate(heads), np.concatenate(capacities), np.concatenate(costs))
+    network.set_nodes_supplies(np.array([source, sink]), np.array([n_flow, -n_flow]))
+    status = network.solve()
+    if status != network.OPTIMAL:
+        raise FlowError(f"min-cost flow returned status {status}")
+
+    pair_flow = network.flows(np.arange(pair_arcs[0], pair_arcs[1]))
+    chosen = pairs[pair_flow > 0]
+    college_short = np.zeros(n_colleges, dtype=np.int64)
+    program_short = np.zeros(n_programs, dtype=np.int64)
+    if use_college:
+        college_short = college_min - network.flows(np.arange(*college_arcs))
+    if use_program:
+        program_short = program_min - network.flows(np.arange(*program_arcs))
+    return FlowOutcome(
+        chosen=chosen.astype(np.int64),
+        value=int(gains[chosen].sum()),
+        college_short=college_short.astype(np.int64),
+        program_short=program_short.astype(np.int64),
+    )
