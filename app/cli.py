@@ -21,8 +21,19 @@ def main() -> None:
     cli()
 
 
+_registered = False
+
+
 def _register_commands() -> None:
+    global _registered
+    if _registered:
+        return
+    _registered = True
     # Imported here so `chanjiao --help` stays fast and import cycles stay impossible.
-    from app.commands import database
+    from app.commands import catalog, database, demo, keys
 
     database.register(cli)
+    keys.register(cli)
+    catalog.register(cli)
+    demo.register(cli)
+    __import__("app.commands.solve", fromlist=["register"]).register(cli)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.commands.database import alembic_config
 from app.db.engine import make_engine
-from app.db.models import Actor, College, Enterprise, EducationLevel, Major, Occupation, Role
+from app.db.models import Actor, College, EducationLevel, Enterprise, Major, Occupation, Role
 from app.main import SessionFactories, create_app
 from app.services.auth import create_api_key, ensure_actor
 from app.settings import Settings
@@ -155,12 +155,13 @@ def seed_catalog(session: Session) -> None:
 
 @pytest.fixture
 def world(session: Session, seed_catalog: None) -> World:
-    college_a = College(name="贵州测试职业技术学院", province="贵州", city="贵阳", level=EducationLevel.HIGHER_VOCATIONAL)
-    college_b = College(name="辽宁测试职业技术学院", province="辽宁", city="沈阳", level=EducationLevel.HIGHER_VOCATIONAL)
-    enterprise_a = Enterprise(name="贵阳云数科技有限公司", industry="软件和信息技术服务业", province="贵州", city="贵阳",
-                              staff_count=300)
-    enterprise_b = Enterprise(name="沈阳智造装备有限公司", industry="通用设备制造业", province="辽宁", city="沈阳",
-                              staff_count=800)
+    vocational = EducationLevel.HIGHER_VOCATIONAL
+    college_a = College(name="贵州测试职业技术学院", province="贵州", city="贵阳", level=vocational)
+    college_b = College(name="辽宁测试职业技术学院", province="辽宁", city="沈阳", level=vocational)
+    enterprise_a = Enterprise(name="贵阳云数科技有限公司", industry="软件和信息技术服务业",
+                              province="贵州", city="贵阳", staff_count=300)
+    enterprise_b = Enterprise(name="沈阳智造装备有限公司", industry="通用设备制造业",
+                              province="辽宁", city="沈阳", staff_count=800)
     session.add_all([college_a, college_b, enterprise_a, enterprise_b])
     session.flush()
     actors: dict[str, Actor] = {

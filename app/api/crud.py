@@ -56,7 +56,7 @@ def crud_router(res: Resource, *, page_size_default: int = 50, page_size_max: in
         limit: Annotated[int, Query(ge=1, le=page_size_max)] = page_size_default,
         cursor: Annotated[str | None, Query(max_length=200)] = None,
     ) -> Any:
-        page = res.service(session, principal).list(filters.model_dump(), limit=limit, cursor=cursor)
+        page = res.service(session, principal).page(filters.model_dump(), limit=limit, cursor=cursor)
         return {"items": [res.to_read(row) for row in page.items], "next_cursor": page.next_cursor}
 
     router.add_api_route(

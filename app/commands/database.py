@@ -13,7 +13,9 @@ console = Console(stderr=True)
 def alembic_config(url: str | None = None) -> object:
     from alembic.config import Config
 
-    root = Path(__file__).resolve().parents[2]
+    # A source checkout keeps alembic.ini beside app/; an installed image keeps it in the working dir.
+    checkout = Path(__file__).resolve().parents[2]
+    root = checkout if (checkout / "alembic.ini").exists() else Path.cwd()
     config = Config(str(root / "alembic.ini"))
     config.set_main_option("script_location", str(root / "migrations"))
     if url:

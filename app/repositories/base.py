@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, false, func, select, true
+from sqlalchemy import ColumnElement, false, func, select, true
 from sqlalchemy.orm import Session
 
 from app.db.base import Base
@@ -121,7 +121,7 @@ class Repository(Generic[ModelT]):
         limit: int,
         cursor: str | None,
     ) -> Page[ModelT]:
-        stmt: Select[tuple[ModelT]] = select(self.model).where(self.tenancy.readable_by(principal), *filters)
+        stmt = select(self.model).where(self.tenancy.readable_by(principal), *filters)
         if cursor:
             stmt = stmt.where(self._id_column > decode_cursor(cursor))
         rows = list(self.session.scalars(stmt.order_by(self._id_column).limit(limit + 1)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import ColumnElement, delete, exists, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.db.models import (
     College,
@@ -29,7 +29,7 @@ def _program_of_college(college_id: int) -> ColumnElement[bool]:
     return Program.college_id == college_id
 
 
-def _in_college_programs(column: ColumnElement[int], college_id: int) -> ColumnElement[bool]:
+def _in_college_programs(column: InstrumentedAttribute[int], college_id: int) -> ColumnElement[bool]:
     return column.in_(select(Program.id).where(Program.college_id == college_id))
 
 

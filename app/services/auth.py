@@ -5,9 +5,10 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from app.db.models import Actor, ApiKey, Role
-from app.errors import Unprocessable
+from app.errors import NotFound, Unprocessable
 from app.repositories.access import AccessRepository
-from app.security import Principal, hash_api_key, new_api_key
+from app.repositories.entities import CollegeRepository, EnterpriseRepository
+from app.security import SYSTEM, Principal, hash_api_key, new_api_key
 
 
 def authenticate(session: Session, key: str) -> Principal | None:
@@ -44,3 +45,14 @@ def ensure_actor(session: Session, role: Role, *, college_id: int | None = None,
         actor = access.add_actor(Actor(name=name or f"{role.value}{tenant}", role=role,
                                        college_id=college_id, enterprise_id=enterprise_id))
     return actor
+
+
+def create_key_for_role(session: Session, role: Role, *, college_id: int | None = None,
+                        enterprise_id: int | None = None, label: str = "") -> str:
+    """Create a key for the actor of ``role`` (and tenant), checking the tenant exists."""
+    if college_id is not None and CollegeRepository(session).get(SYSTEM, college_id) is None:
+        raise NotFound.of("college", college_id)
+    if enterprise_id is not None and EnterpriseRepository(session).get(SYSTEM, enterprise_id) is None:
+        raise NotFound.of("enterprise", enterprise_id)
+    actor = ensure_actor(session, role, college_id=college_id, enterprise_id=enterprise_id)
+    return create_api_key(session, actor, label=label)

@@ -85,7 +85,7 @@ class ResourceService(Generic[ModelT]):
             raise NotFound.of(self.entity, object_id)
         return row
 
-    def list(self, params: Mapping[str, Any], *, limit: int, cursor: str | None) -> Page[ModelT]:
+    def page(self, params: Mapping[str, Any], *, limit: int, cursor: str | None) -> Page[ModelT]:
         self._require_reader()
         filters: list[ColumnElement[bool]] = filters_for(self.repo.model, params)
         return self.repo.list_page(self.principal, filters, limit=limit, cursor=cursor)
@@ -275,7 +275,8 @@ class OpeningService(ResourceService[Opening]):
     entity = "opening"
     repository_class = OpeningRepository
     writers = frozenset({Role.ADMIN, Role.ENTERPRISE_HR})
-    non_nullable = ('title', 'description', 'required_skills', 'seats', 'province', 'city', 'term', 'eligible_levels', 'eligible_major_codes')
+    non_nullable = ('title', 'description', 'required_skills', 'seats', 'province', 'city', 'term',
+                    'eligible_levels', 'eligible_major_codes')
     versioned = True
 
     def owner_of_new(self, data: BaseModel) -> tuple[int | None, int | None]:
@@ -399,10 +400,10 @@ __all__ = [
     "EnterpriseService",
     "LecturerService",
     "OpeningService",
+    "OpeningUpdate",
     "ProgramService",
     "ResourceService",
     "StudentService",
     "StudentUpdate",
-    "OpeningUpdate",
     "etag_of",
 ]
