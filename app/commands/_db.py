@@ -1,0 +1,23 @@
+"""Database access for CLI commands: one engine per process, built from the settings.
+
+Commands open explicit ``with session_factory().begin():`` blocks (see DESIGN.md, Transactions),
+so services only flush and a failing command leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.db.engine import make_engine, make_session_factory
+from app.settings import get_settings
+
+
+@lru_cache(maxsize=1)
+def session_factory() -> sessionmaker[Session]:
+    settings = get_settings()
+    engine = make_engine(
+        settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms, echo=settings.sql_echo
+    )
+    return make_session_factory(engine)

@@ -1,0 +1,1 @@
+"""Reference data shipped with the package (read with importlib.resources; see each ATTRIBUTION.md)."""
