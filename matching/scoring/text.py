@@ -1,0 +1,178 @@
+"""Mixed-script text similarity: TF-IDF over character n-grams and words.
+
+Chinese has no spaces, so a word tokenizer would need a segmenter and its dictionary; character
+n-grams within runs of CJK characters capture most of what a segmenter would give (``云计算``,
+``运维``) without one.  English gets word unigrams and bigrams (exact terms such as ``cloud
+operations``) plus character n-grams inside words so that ``operator`` still meets ``operations``.
+Both kinds of feature live in separate TF-IDF sub-spaces, each L2-normalised and then mixed with
+fixed weights, so that the many character n-grams of a Latin word do not drown its single word
+feature.  The same analyzer serves any catalogue a user imports, in either language or both.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+__all__ = ["TextSpace", "analyze_grams", "analyze_words", "has_content", "normalize"]
+
+# CJK unified ideographs (+ extension A, compatibility) and kana/hangul: scripts written without spaces.
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af"
+_TOKEN = re.compile(rf"[{_CJK}]+|[^\W_{_CJK}]+(?:[+#]+|(?:[.\-][^\W_{_CJK}]+)*)", re.UNICODE)
+_IS_CJK = re.compile(rf"[{_CJK}]")
+
+# Very frequent English function words carry no signal for matching and only inflate word bigrams.
+_STOP = frozenset(
+    (
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "for",
+        "from",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "that",
+        "the",
+        "their",
+        "this",
+        "to",
+        "with",
+        "such",
+        "other",
+        "including",
+    )
+)
+
+# Weight of the character-gram sub-space in the mix; the word sub-space gets the rest.  Equal
+# shares keep exact terms and fuzzy morphology on the same footing in both languages.
+GRAM_WEIGHT = 0.5
+
+
+def normalize(text: str) -> str:
+    """NFKC (full-width → half-width, compatibility forms) and case folding."""
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def _tokens(text: str) -> list[str]:
+    return _TOKEN.findall(normalize(text))
+
+
+def has_content(text: str) -> bool:
+    """True when ``text`` holds at least one letter or ideograph (something to match on)."""
+    return bool(_TOKEN.search(normalize(text)))
+
+
+def analyze_grams(text: str) -> list[str]:
+    """Character features: CJK 1–3-grams inside each CJK run, 3–5-grams inside padded Latin words."""
+    out: list[str] = []
+    for tok in _tokens(text):
+        if _IS_CJK.match(tok):
+            n = len(tok)
+            out.extend(tok)
+            out.extend(tok[i : i + 2] for i in range(n - 1))
+            out.extend(tok[i : i + 3] for i in range(n - 2))
+        else:
+            padded = f" {tok} "
+            m = len(padded)
+            for size in (3, 4, 5):
+                out.extend(padded[i : i + size] for i in range(m - size + 1))
+    return out
+
+
+def analyze_words(text: str) -> list[str]:
+    """Word features: non-stop-word Latin/digit tokens and their adjacent bigrams; CJK bigrams.
+
+    CJK bigrams stand in for words (most Chinese words are two characters) so that a purely
+    Chinese text still has a word sub-space and mixed texts are weighted alike.
+    """
+    out: list[str] = []
+    prev: str | None = None
+    for tok in _tokens(text):
+        if _IS_CJK.match(tok):
+            out.extend(tok[i : i + 2] for i in range(len(tok) - 1))
+            if len(tok) == 1:
+                out.append(tok)
+            prev = None
+            continue
+        if tok in _STOP:
+            prev = None
+            continue
+        out.append(tok)
+        if prev is not None:
+            out.append(f"{prev} {tok}")
+        prev = tok
+    return out
+
+
+def _vectorizer(analyzer: object) -> TfidfVectorizer:
+    # sublinear tf: a term repeated in a long description should not outweigh several distinct terms.
+    return TfidfVectorizer(analyzer=analyzer, sublinear_tf=True, norm="l2", dtype=np.float64)
+
+
+@dataclass(frozen=True, slots=True)
+class TextSpace:
+    """A fitted vector space: IDF statistics of a reference corpus, for both sub-spaces.
+
+    Build it once per catalogue (``TextSpace.fit``) and reuse it; ``transform`` turns texts into
+    L2-normalised sparse rows whose dot products are cosine similarities in [0, 1].
+    """
+
+    grams: TfidfVectorizer
+    words: TfidfVectorizer
+    gram_weight: float = GRAM_WEIGHT
+
+    @classmethod
+    def fit(cls, corpus: Iterable[str], gram_weight: float = GRAM_WEIGHT) -> TextSpace:
+        """Learn vocabularies and IDF weights from ``corpus`` (at least one text with content)."""
+        docs = [t for t in corpus if has_content(t)]
+        if not docs:
+            raise ValueError("cannot fit a text space on a corpus without any text")
+        grams = _vectorizer(analyze_grams)
+        grams.fit(docs)
+        words = _vectorizer(analyze_words)
+        try:
+            words.fit(docs)
+        except ValueError:  # no word features at all (e.g. single CJK characters only)
+            words = _vectorizer(analyze_grams)
+            words.fit(docs)
+        return cls(grams=grams, words=words, gram_weight=gram_weight)
+
+    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """Rows of unit length (or all-zero for texts sharing nothing with the vocabulary)."""
+        g = self.grams.transform(texts)
+        w = self.words.transform(texts)
+        mixed = sp.hstack([g * np.sqrt(self.gram_weight), w * np.sqrt(1.0 - self.gram_weight)], format="csr")
+        # Renormalise: a text with only one kind of feature still reaches cosine 1 with itself.
+        norms = np.sqrt(np.asarray(mixed.multiply(mixed).sum(axis=1)).ravel())
+        norms[norms == 0.0] = 1.0
+        return sp.csr_matrix(sp.diags(1.0 / norms) @ mixed)
+
+    def similarity(self, left: Sequence[str], right: Sequence[str]) -> np.ndarray:
+        """Dense ``len(left) × len(right)`` matrix of cosine similarities, clipped to [0, 1]."""
+        a = self.transform(left)
+        b = self.transform(right)
+        return cosine(a, b)
+
+
+def cosine(a: sp.csr_matrix, b: sp.csr_matrix) -> np.ndarray:
+    """Cosine similarity of unit-length sparse rows, dense, clipped to [0, 1] against rounding."""
+    out = np.asarray((a @ b.T).toarray(), dtype=np.float64)
+    np.clip(out, 0.0, 1.0, out=out)
+    return out
