@@ -1,0 +1,196 @@
+"""``chanjiao rank``: batch-rank a catalogue (majors, programs, occupations) for many needs.
+
+CSV in, CSV out, no database.  Input files may be UTF-8 (with or without BOM) or GB18030 (what
+Excel on a Chinese Windows writes); bad input stops with a message naming file, row and column.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from matching.domain import CatalogEntry
+from matching.scoring import CatalogIndex, Unscorable
+from matching.scoring.catalog import need_text
+
+console = Console(stderr=True)
+
+CATALOG_COLUMNS = ("code", "name", "description")
+NEEDS_COLUMNS = ("id", "title", "description", "skills")
+OUT_COLUMNS = ("need_id", "rank", "code", "score")
+PROGRESS_FROM = 200  # needs: below this a run takes well under a second, a bar would only flicker
+
+# Skills cells are lists: Latin and full-width separators, and the enumeration comma 、.
+_SKILL_SPLIT = re.compile(r"[;,|，；、/\n]+")
+
+
+class InputError(Exception):
+    """Bad input file: the message names the file, row and column."""
+
+
+@dataclass(frozen=True)
+class Need:
+    id: str
+    title: str
+    description: str
+    skills: tuple[str, ...]
+
+
+def decode(data: bytes, name: str) -> str:
+    """UTF-8 (BOM optional), else GB18030; anything else is an error naming the file."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{name}: not UTF-8 or GB18030 text (byte {exc.start})") from exc
+
+
+def read_rows(path: Path, required: Sequence[str], optional: Sequence[str]) -> list[dict[str, str]]:
+    """Rows of a CSV file as dicts of the known columns, with line numbers checked."""
+    name = str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read ({exc.strerror})") from exc
+    reader = csv.reader(io.StringIO(decode(data, name), newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise InputError(f"{name}: empty file, expected a header row {','.join((*required, *optional))}") from None
+    except csv.Error as exc:
+        raise InputError(f"{name} row 1: {exc}") from exc
+    cols = [h.strip().lower() for h in header]
+    missing = [c for c in required if c not in cols]
+    if missing:
+        raise InputError(
+            f"{name} row 1: missing column(s) {', '.join(missing)}; the header must contain "
+            f"{','.join(required)} (optional: {','.join(optional)}), found {','.join(cols) or 'nothing'}"
+        )
+    dupes = sorted({c for c in cols if c and cols.count(c) > 1})
+    if dupes:
+        raise InputError(f"{name} row 1: column(s) {', '.join(dupes)} appear more than once")
+    where = {c: cols.index(c) for c in (*required, *optional) if c in cols}
+    rows: list[dict[str, str]] = []
+    try:
+        for line, raw in enumerate(reader, start=2):
+            if not any(cell.strip() for cell in raw):
+                continue
+            if len(raw) > len(cols):
+                raise InputError(f"{name} row {line}: {len(raw)} fields but the header has {len(cols)}")
+            row = {c: (raw[i].strip() if i < len(raw) else "") for c, i in where.items()}
+            row["_line"] = str(line)
+            rows.append(row)
+    except csv.Error as exc:
+        raise InputError(f"{name} row {reader.line_num}: {exc}") from exc
+    return rows
+
+
+def _require(row: dict[str, str], column: str, name: str) -> str:
+    value = row.get(column, "")
+    if not value:
+        raise InputError(f"{name} row {row['_line']}: column '{column}' is empty")
+    return value
+
+
+def read_catalog(path: Path) -> list[CatalogEntry]:
+    rows = read_rows(path, ("code", "name"), ("description",))
+    seen: dict[str, str] = {}
+    out = []
+    for row in rows:
+        code = _require(row, "code", str(path))
+        if code in seen:
+            raise InputError(f"{path} row {row['_line']}: column 'code' repeats {code!r} (first on row {seen[code]})")
+        seen[code] = row["_line"]
+        out.append(
+            CatalogEntry(code=code, name=_require(row, "name", str(path)), description=row.get("description", ""))
+        )
+    if not out:
+        raise InputError(f"{path}: no catalogue rows after the header")
+    return out
+
+
+def read_needs(path: Path) -> list[Need]:
+    rows = read_rows(path, ("id", "title"), ("description", "skills"))
+    seen: dict[str, str] = {}
+    out = []
+    for row in rows:
+        nid = _require(row, "id", str(path))
+        if nid in seen:
+            raise InputError(f"{path} row {row['_line']}: column 'id' repeats {nid!r} (first on row {seen[nid]})")
+        seen[nid] = row["_line"]
+        skills = tuple(s.strip() for s in _SKILL_SPLIT.split(row.get("skills", "")) if s.strip())
+        out.append(Need(nid, _require(row, "title", str(path)), row.get("description", ""), skills))
+    return out
+
+
+def rank_needs(index: CatalogIndex, needs: Sequence[Need], top: int, out: TextIO) -> list[str]:
+    """Write ranked rows for every need; return warnings for needs that could not be ranked."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(OUT_COLUMNS)
+    warnings: list[str] = []
+    progress = Progress(
+        TextColumn("ranking"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        disable=len(needs) < PROGRESS_FROM,
+        transient=True,
+    )
+    with progress:
+        task = progress.add_task("rank", total=len(needs))
+        for need in needs:
+            result = index.rank(need_text(need.title, need.description, need.skills), top, need.id)
+            if isinstance(result, Unscorable):
+                warnings.append(f"need {need.id!r}: not ranked, {result.reason}")
+            else:
+                for r in result:
+                    writer.writerow((need.id, r.rank, r.code, f"{r.score:.6f}"))
+            progress.advance(task)
+    return warnings
+
+
+def register(cli: typer.Typer) -> None:
+    @cli.command("rank")
+    def rank(
+        catalog: Path = typer.Option(..., "--catalog", help="CSV with columns code,name,description."),
+        needs: Path = typer.Option(..., "--needs", help="CSV with columns id,title,description,skills."),
+        top: int = typer.Option(10, "--top", min=1, help="Rows per need (fewer if the catalogue is smaller)."),
+        out: Path = typer.Option(..., "--out", help="Output CSV: need_id,rank,code,score (rank 1 = best)."),
+    ) -> None:
+        """Rank catalogue entries for each need by text fit (Chinese or English)."""
+        try:
+            entries = read_catalog(catalog)
+            need_rows = read_needs(needs)
+        except InputError as exc:
+            console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+        try:
+            index = CatalogIndex.build(entries)
+        except ValueError as exc:
+            console.print(f"[red]error:[/red] {catalog}: {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+        try:
+            with out.open("w", encoding="utf-8", newline="") as fh:
+                warnings = rank_needs(index, need_rows, top, fh)
+        except OSError as exc:
+            console.print(f"[red]error:[/red] cannot write {out}: {exc.strerror}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+        for w in warnings:
+            console.print(f"[yellow]warning:[/yellow] {w}", highlight=False, soft_wrap=True)
+        ranked = len(need_rows) - len(warnings)
+        console.print(f"ranked {ranked} of {len(need_rows)} needs against {len(index.entries)} entries → {out}")
