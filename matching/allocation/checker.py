@@ -152,15 +152,19 @@ def count_blocking_pairs(problem: InternshipProblem, assigned_pair: IntArray, se
 
 def check_internships(problem: InternshipProblem, params: InternshipParams, assigned_pair: IntArray,
                       check_floors_and_stability: bool = True) -> list[str]:
-    """All internship rules; ``check_floors_and_stability`` is off only for an infeasible result."""
+    """All internship rules.
+
+    ``check_floors_and_stability`` is off only for a result without placements (infeasible, or no
+    solution in time), where locks, floors and stability cannot hold and are not claimed to.
+    """
     problems = check_pairs_are_candidates(problem, assigned_pair)
     if problems:
         return problems
     problems += check_seats(problem, assigned_pair)
     problems += check_enterprise_caps(problem, assigned_pair)
     problems += check_quotas(problem, params, assigned_pair)
-    problems += check_locks_and_forbidden(problem, params, assigned_pair)
     if check_floors_and_stability:
+        problems += check_locks_and_forbidden(problem, params, assigned_pair)
         problems += check_floors(problem, params, assigned_pair)
         if params.mode == Mode.STABLE:
             blocking = count_blocking_pairs(problem, assigned_pair, params.seed, params.forbidden,

@@ -116,6 +116,8 @@ def quota_groups(
     empty = np.zeros(0, dtype=np.int64)
     if not explicit and default_quota is None:
         return QuotaGroups(np.full(problem.n_pairs, -1, dtype=np.int64), empty, empty, empty)
+    if problem.n_pairs == 0:
+        return QuotaGroups(np.zeros(0, dtype=np.int64), empty, empty, empty)
     keys = (problem.student_college[problem.pair_student].astype(np.int64) * n_ent
             + problem.opening_enterprise[problem.pair_opening])
     unique_keys, inverse = np.unique(keys, return_inverse=True)
