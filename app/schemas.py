@@ -169,6 +169,8 @@ class OpeningCreate(_OpeningFields):
     period_end: date | None = None
     eligible_levels: list[EducationLevel] = []
     eligible_major_codes: Annotated[list[MajorCode], Field(max_length=500)] = []
+    post_headcount: int | None = Field(default=None, gt=0, le=10_000_000,
+                                       description="Staff in this post; caps interns at a share of it.")
 
 
 class OpeningUpdate(_OpeningFields):
@@ -184,6 +186,7 @@ class OpeningUpdate(_OpeningFields):
     period_end: date | None = None
     eligible_levels: list[EducationLevel] | None = None
     eligible_major_codes: Annotated[list[MajorCode], Field(max_length=500)] | None = None
+    post_headcount: int | None = Field(default=None, gt=0, le=10_000_000)
 
 
 class OpeningRead(OutputModel):
@@ -201,6 +204,7 @@ class OpeningRead(OutputModel):
     period_end: date | None
     eligible_levels: list[str]
     eligible_major_codes: list[str]
+    post_headcount: int | None
     version: int
     created_at: datetime
     updated_at: datetime

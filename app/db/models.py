@@ -21,6 +21,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -195,6 +196,7 @@ class Opening(TimestampMixin, Base):
         CheckConstraint("period_end IS NULL OR period_start IS NULL OR period_end >= period_start",
                         name="period_ordered"),
         CheckConstraint("version >= 1", name="version_positive"),
+        CheckConstraint("post_headcount IS NULL OR post_headcount > 0", name="post_headcount_positive"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -213,6 +215,8 @@ class Opening(TimestampMixin, Base):
     period_end: Mapped[date | None] = mapped_column(Date, nullable=True)
     eligible_levels: Mapped[list[str]] = mapped_column(StrList, default=list)
     eligible_major_codes: Mapped[list[str]] = mapped_column(StrList, default=list)
+    # Staff in this post (岗位): interns may not exceed a share of it (职业学校学生实习管理规定).
+    post_headcount: Mapped[int | None] = mapped_column(Integer, nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     enterprise: Mapped[Enterprise] = relationship()
@@ -478,3 +482,20 @@ class AuditEvent(Base):
     entity: Mapped[str] = mapped_column(String(40))
     entity_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ScoringModel(Base):
+    """A trained, versioned scoring model artifact (the priors need no row)."""
+
+    __tablename__ = "scoring_models"
+    __table_args__ = (UniqueConstraint("pairing", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pairing: Mapped[str] = mapped_column(String(40))
+    version: Mapped[int] = mapped_column(Integer)
+    artifact: Mapped[bytes] = mapped_column(LargeBinary)
+    training_digest: Mapped[str] = mapped_column(String(64))
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    library_versions: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
