@@ -129,8 +129,10 @@ def read_table(path: Path, columns: list[Column], optional: frozenset[str] = fro
         bad = np.flatnonzero(bad_mask)
         if len(bad):
             row = int(bad[0])
+            shown = series.iloc[row]
+            text = "" if pd.isna(shown) else (f"{float(shown):g}" if isinstance(shown, float) else str(shown))
             raise InstanceError(f"{path.name}, row {row + 2}, column {name}: "
-                                f"{series.iloc[row]!r} {_cell_problem(str(series.iloc[row]), kind) or 'is invalid'}")
+                                f"{text!r} {_cell_problem(text, kind) or 'is invalid'}")
         out[name] = ok_numbers.astype(np.float64 if kind == "float" else np.int64)
     out["__rows__"] = len(frame)
     return out
@@ -141,7 +143,7 @@ def _unique_ids(path: Path, ids: np.ndarray[Any, Any]) -> None:
     if len(uniques) != len(ids):
         dup = int(np.argmax(counts > 1))
         rows = np.flatnonzero(ids == uniques[dup])
-        raise InstanceError(f"{path.name}, row {int(rows[1]) + 2}, column id: duplicate id {uniques[dup]!r} "
+        raise InstanceError(f"{path.name}, row {int(rows[1]) + 2}, column id: duplicate id {str(uniques[dup])!r} "
                             f"(first at row {int(first[dup]) + 2})")
 
 
@@ -151,7 +153,7 @@ def _lookup(path: Path, column: str, values: np.ndarray[Any, Any], ids: tuple[st
     bad = np.flatnonzero(positions < 0)
     if len(bad):
         raise InstanceError(f"{path.name}, row {int(bad[0]) + 2}, column {column}: unknown {target} "
-                            f"{values[int(bad[0])]!r}")
+                            f"{str(values[int(bad[0])])!r}")
     return positions.astype(np.int32)
 
 

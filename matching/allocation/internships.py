@@ -8,13 +8,14 @@ checker before returning.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from matching.allocation.checker import CheckFailedError, check_internships
-from matching.allocation.constraints import Prepared, floor_conflicts, prepare
+from matching.allocation.constraints import Prepared, floor_conflicts, pair_lookup, prepare
 from matching.allocation.partition import Executor, InlineExecutor, split
 from matching.allocation.preferences import strict_preferences
 from matching.allocation.problem import (
@@ -115,6 +116,13 @@ def _solve_fair(prepared: Prepared, params: InternshipParams, deadline: float) -
     return best
 
 
+def _params_for(part: InternshipProblem, params: InternshipParams) -> InternshipParams:
+    """Locks and forbidden pairs of the part's own students (the others belong to other parts)."""
+    own = set(part.student_ids)
+    return dataclasses.replace(params, locks=tuple(p for p in params.locks if p[0] in own),
+                               forbidden=tuple(p for p in params.forbidden if p[0] in own))
+
+
 def _solve_part(task: tuple[InternshipProblem, InternshipParams, float]) -> PartOutcome:
     problem, params, deadline = task
     prepared = prepare(problem, params)
@@ -174,9 +182,10 @@ def solve_internships(problem: InternshipProblem, params: InternshipParams,
         else:
             parts = []
         if len(parts) > 1:
+            pair_lookup(problem, params.locks + params.forbidden)  # unknown ids fail here, once
             maps = [part.pairs for part in parts]
             parts_out = (executor or InlineExecutor()).map(
-                _solve_part, [(part.problem, params, deadline) for part in parts])
+                _solve_part, [(part.problem, _params_for(part.problem, params), deadline) for part in parts])
         else:
             maps = [np.arange(problem.n_pairs, dtype=np.int64)]
             parts_out = [_solve_part((problem, params, deadline))]
