@@ -1,0 +1,319 @@
+"""Bulk import and export of students, openings, lecturers and course needs.
+
+An import goes through the same ``*Create`` schemas and the same resource services as the API, so
+a row is accepted exactly when the equivalent ``POST`` would be: tenancy, references and audit all
+apply.  The whole file runs inside one savepoint: a dry run always rolls it back, a real import
+rolls it back when any row is bad, so an import is all-or-nothing and a dry run stores nothing.
+Every bad row is reported (not only the first) as (row, column, message), with the row numbered
+as the spreadsheet shows it (header = row 1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, get_origin
+
+from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.errors import ChanjiaoError, Conflict, Forbidden, NotFound, Unprocessable
+from app.repositories.access import AccessRepository
+from app.repositories.transfer import TransferRepository
+from app.schemas import CourseNeedCreate, InputModel, LecturerCreate, OpeningCreate, StudentCreate
+from app.security import Principal
+from app.services.resources import (
+    CourseNeedService,
+    LecturerService,
+    OpeningService,
+    ResourceService,
+    StudentService,
+)
+from app.tabular import FileType, Table
+
+# Separators of list cells; the full-width one is what a Chinese keyboard types.
+LIST_SEPARATORS = (";", "；")
+# The id column of an export: accepted on import so an export can be loaded elsewhere, but ignored,
+# because ids are always assigned by the database.
+IGNORED_COLUMNS = frozenset({"id"})
+# A file where every row is wrong would otherwise make a report larger than the file.
+MAX_REPORTED_ERRORS = 10_000
+_PAGE = 500
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str  # as in the URL: "course-needs"
+    schema: type[InputModel]
+    service: type[ResourceService[Any]]
+    owner_column: str  # the column whose tenant must be the caller's
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.schema.model_fields)
+
+    @property
+    def required(self) -> list[str]:
+        return [name for name, field in self.schema.model_fields.items() if field.is_required()]
+
+    @property
+    def list_columns(self) -> frozenset[str]:
+        return frozenset(name for name, field in self.schema.model_fields.items()
+                         if get_origin(field.annotation) is list)
+
+
+KINDS: dict[str, Kind] = {
+    kind.name: kind
+    for kind in (
+        Kind("students", StudentCreate, StudentService, "program_id"),
+        Kind("openings", OpeningCreate, OpeningService, "enterprise_id"),
+        Kind("lecturers", LecturerCreate, LecturerService, "enterprise_id"),
+        Kind("course-needs", CourseNeedCreate, CourseNeedService, "program_id"),
+    )
+}
+
+
+def kind_of(name: str) -> Kind:
+    try:
+        return KINDS[name]
+    except KeyError:
+        raise NotFound(f"cannot import or export {name!r}; kinds are {', '.join(KINDS)}") from None
+
+
+class RowError(BaseModel):
+    row: int = Field(description="Row number as the spreadsheet shows it: the header is row 1.")
+    column: str | None = Field(description="Column name, or null when the row as a whole is wrong.")
+    message: str
+
+
+class ImportReport(BaseModel):
+    kind: str
+    dry_run: bool
+    rows: int = Field(description="Data rows read (blank rows are skipped).")
+    created: int = Field(description="Rows stored (0 for a dry run or when any row is bad).")
+    valid: int = Field(description="Rows that passed every check.")
+    error_count: int = Field(description="Number of errors, including any not listed.")
+    errors: list[RowError] = Field(description=f"Every bad row, ordered by row (at most {MAX_REPORTED_ERRORS}).")
+
+
+class ImportRejected(Unprocessable):
+    """A real import with bad rows: nothing was stored; the problem body carries the report."""
+
+    def __init__(self, report: ImportReport) -> None:
+        super().__init__(
+            f"{report.error_count} error(s) in {report.kind} file; nothing was imported",
+            [error.model_dump() for error in report.errors],
+        )
+        self.report = report
+        self.extra.update(report.model_dump(exclude={"errors"}))
+
+
+# --------------------------------------------------------------------------- import
+
+
+class ImportService:
+    def __init__(self, session: Session, principal: Principal) -> None:
+        self.session = session
+        self.principal = principal
+
+    def run(self, kind_name: str, table: Table, *, dry_run: bool) -> ImportReport:
+        kind = kind_of(kind_name)
+        self._require_creator(kind)
+        # Column names are the schema's field names; people type them in any case.
+        table = Table(table.file_type, [name.strip().lower() for name in table.header], table.rows)
+        errors = self._header_errors(kind, table.header)
+        if errors:
+            return self._finish(kind, table, dry_run, errors, valid=0, created=0)
+
+        parsed: list[tuple[int, InputModel]] = []
+        for number, cells in table.rows:
+            data = self._parse_row(kind, table.header, number, cells, errors)
+            if data is not None:
+                parsed.append((number, data))
+        parsed = self._drop_duplicates(kind, parsed, errors)
+
+        created = 0
+        savepoint = self.session.begin_nested()
+        try:
+            service = kind.service(self.session, self.principal)
+            for number, data in parsed:
+                try:
+                    service.create(data)
+                except ChanjiaoError as exc:
+                    errors.extend(self._service_errors(kind, number, exc))
+                else:
+                    created += 1
+        except IntegrityError as exc:
+            # Every constraint is checked before the insert, so this is a concurrent writer.
+            savepoint.rollback()
+            raise Conflict("the import conflicts with changes made meanwhile; run it again") from exc
+        except BaseException:
+            savepoint.rollback()
+            raise
+        if dry_run or errors:
+            savepoint.rollback()
+            return self._finish(kind, table, dry_run, errors, valid=created, created=0)
+        savepoint.commit()
+        # One summary event besides the per-row "create" events: counts only, never cell values.
+        AccessRepository(self.session).record(
+            self.principal.actor_id, "import", kind.service.entity, None,
+            {"rows": len(table.rows), "created": created, "file_type": table.file_type.value},
+        )
+        return self._finish(kind, table, dry_run, errors, valid=created, created=created)
+
+    # -- steps
+
+    def _require_creator(self, kind: Kind) -> None:
+        allowed = kind.service.creators or kind.service.writers
+        if self.principal.role not in allowed:
+            raise Forbidden(f"role {self.principal.role.value} may not import {kind.name}")
+
+    @staticmethod
+    def _header_errors(kind: Kind, header: list[str]) -> list[RowError]:
+        errors: list[RowError] = []
+        known = set(kind.columns)
+        seen: set[str] = set()
+        for position, name in enumerate(header, start=1):
+            if not name:
+                errors.append(RowError(row=1, column=f"#{position}", message="the column has no name"))
+            elif name in seen:
+                errors.append(RowError(row=1, column=name, message="the column appears twice"))
+            elif name not in known and name not in IGNORED_COLUMNS:
+                errors.append(RowError(row=1, column=name,
+                                       message=f"unknown column; expected some of: {', '.join(kind.columns)}"))
+            seen.add(name)
+        for name in kind.required:
+            if name not in seen:
+                errors.append(RowError(row=1, column=name, message="required column is missing"))
+        return errors
+
+    @staticmethod
+    def _parse_row(kind: Kind, header: list[str], number: int, cells: list[str | None],
+                   errors: list[RowError]) -> InputModel | None:
+        values: dict[str, Any] = {}
+        for position, cell in enumerate(cells):
+            if cell is None:
+                continue  # an empty cell means "not given": the schema's default applies
+            if position >= len(header):
+                errors.append(RowError(row=number, column=f"#{position + 1}",
+                                       message="the cell is outside every named column"))
+                return None
+            name = header[position]
+            if name in IGNORED_COLUMNS:
+                continue
+            values[name] = _split(cell) if name in kind.list_columns else cell
+        try:
+            return kind.schema.model_validate(values)
+        except ValidationError as exc:
+            errors.extend(_validation_errors(number, exc))
+            return None
+
+    def _drop_duplicates(self, kind: Kind, parsed: list[tuple[int, InputModel]],
+                         errors: list[RowError]) -> list[tuple[int, InputModel]]:
+        """Students are unique by (program, student number), within the file and in the DB.
+
+        Checked before inserting so that the report names the row, and so that no insert ever
+        fails on the constraint (which would spoil the savepoint for the rows after it)."""
+        if kind.name != "students":
+            return parsed
+        keys = {(data.program_id, data.student_no): number  # type: ignore[attr-defined]
+                for number, data in reversed(parsed)}
+        taken = TransferRepository(self.session).taken_student_numbers(self.principal, keys.keys())
+        kept: list[tuple[int, InputModel]] = []
+        for number, data in parsed:
+            key = (data.program_id, data.student_no)  # type: ignore[attr-defined]
+            if keys[key] != number:
+                errors.append(RowError(row=number, column="student_no",
+                                       message=f"duplicates row {keys[key]} (same program_id and student_no)"))
+            elif key in taken:
+                errors.append(RowError(row=number, column="student_no",
+                                       message=f"a student with this number already exists in program {key[0]}"))
+            else:
+                kept.append((number, data))
+        return kept
+
+    @staticmethod
+    def _service_errors(kind: Kind, number: int, exc: ChanjiaoError) -> list[RowError]:
+        if isinstance(exc, Forbidden | NotFound):
+            return [RowError(row=number, column=kind.owner_column, message=exc.detail)]
+        located = [
+            RowError(row=number, column=_column_of(item.get("loc", [])), message=str(item.get("msg", exc.detail)))
+            for item in exc.extra.get("errors", []) if isinstance(item, Mapping)
+        ]
+        return located or [RowError(row=number, column=None, message=exc.detail)]
+
+    @staticmethod
+    def _finish(kind: Kind, table: Table, dry_run: bool, errors: list[RowError], *,
+                valid: int, created: int) -> ImportReport:
+        errors.sort(key=lambda e: (e.row, e.column or ""))
+        report = ImportReport(kind=kind.name, dry_run=dry_run, rows=len(table.rows), created=created,
+                              valid=valid, error_count=len(errors),
+                              errors=errors[:MAX_REPORTED_ERRORS])
+        if errors and not dry_run:
+            raise ImportRejected(report)
+        return report
+
+
+def _split(cell: str) -> list[str]:
+    for separator in LIST_SEPARATORS[1:]:
+        cell = cell.replace(separator, LIST_SEPARATORS[0])
+    return [item.strip() for item in cell.split(LIST_SEPARATORS[0]) if item.strip()]
+
+
+def _column_of(loc: Any) -> str | None:
+    # Service errors locate fields as ["body", field]; the column is the last string part.
+    names = [part for part in loc if isinstance(part, str) and part != "body"]
+    return names[-1] if names else None
+
+
+def _validation_errors(number: int, exc: ValidationError) -> Iterator[RowError]:
+    # Messages only: pydantic's "input" would echo the cell, which may be personal data.
+    for err in exc.errors(include_input=False, include_url=False):
+        loc = err.get("loc", ())
+        column = str(loc[0]) if loc else None
+        message = str(err.get("msg", "invalid"))
+        if len(loc) > 1 and isinstance(loc[1], int):
+            message = f"item {loc[1] + 1}: {message}"
+        yield RowError(row=number, column=column, message=message.removeprefix("Value error, "))
+
+
+# --------------------------------------------------------------------------- export
+
+
+class ExportService:
+    """Every row of a kind the caller may read, as a header and cells ready for a spreadsheet."""
+
+    def __init__(self, session: Session, principal: Principal) -> None:
+        self.session = session
+        self.principal = principal
+
+    def table(self, kind_name: str) -> tuple[list[str], list[list[Any]]]:
+        kind = kind_of(kind_name)
+        # The import columns, so an export loads back unchanged; "id" first for reference.
+        header = ["id", *kind.columns]
+        service = kind.service(self.session, self.principal)
+        rows: list[list[Any]] = []
+        cursor: str | None = None
+        while True:
+            page = service.page({}, limit=_PAGE, cursor=cursor)
+            rows.extend([self._cell(row, name) for name in header] for row in page.items)
+            if page.next_cursor is None:
+                return header, rows
+            cursor = page.next_cursor
+
+    @staticmethod
+    def _cell(row: Any, name: str) -> Any:
+        if name == "preferences":
+            value: Any = [p.opening_id for p in sorted(row.preferences, key=lambda p: p.rank)]
+        else:
+            value = getattr(row, name)
+        if isinstance(value, list):
+            return LIST_SEPARATORS[0].join(str(v.value if isinstance(v, Enum) else v) for v in value)
+        if isinstance(value, Enum):
+            return value.value
+        return value
+
+
+__all__ = ["KINDS", "ExportService", "FileType", "ImportRejected", "ImportReport", "ImportService", "RowError"]
