@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api import catalog, health
+from app.api import catalog, health, transfer
 from app.api.crud import crud_router
 from app.api.limits import BodySizeLimit
 from app.api.problems import install_problem_handlers
@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None,
     app.state.session_factories = session_factories
     install_problem_handlers(app)
     app.include_router(health.router)
+    app.include_router(transfer.router, prefix=API_PREFIX)  # before CRUD: /students/export vs /{id}
     for resource in RESOURCES:
         app.include_router(crud_router(resource, page_size_default=settings.page_size_default,
                                        page_size_max=settings.page_size_max), prefix=API_PREFIX)

@@ -1,0 +1,121 @@
+"""Bulk import (CSV/XLSX upload) and export of students, openings, lecturers and course needs.
+
+Included before the CRUD routers: ``/students/export`` must not reach ``/students/{object_id}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Query, Request, Response, UploadFile, status
+from pydantic import Field
+
+from app.api.deps import PrincipalDep, SessionDep
+from app.api.problems import PROBLEM_MEDIA_TYPE, FieldProblem, Problem, problem_responses
+from app.errors import PayloadTooLarge
+from app.services.imports import KINDS, ExportService, ImportReport, ImportService, RowError
+from app.settings import Settings
+from app.tabular import MEDIA_TYPES, FileType, read_table, write_csv, write_xlsx
+
+# A workbook may inflate to this many times the upload limit (real sheets compress 5-20x).
+UNZIP_FACTOR = 10
+
+router = APIRouter(tags=["import and export"])
+
+
+class ImportProblem(Problem):
+    """422 of an import: nothing was stored; every bad row is listed."""
+
+    errors: list[RowError | FieldProblem] | None = Field(  # type: ignore[assignment]
+        default=None, description="Bad rows as (row, column, message); header = row 1.")
+    kind: str | None = None
+    rows: int | None = None
+    created: int | None = None
+    valid: int | None = None
+    error_count: int | None = None
+
+
+def _import_responses() -> dict[int | str, dict[str, Any]]:
+    responses = problem_responses(401, 403, 409, 413, 415)
+    responses[200] = {"model": ImportReport, "description": "Dry run: the report; nothing was stored."}
+    responses[422] = {
+        "model": ImportProblem,
+        "description": "Bad rows (nothing was stored), an unreadable file or invalid parameters.",
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/ImportProblem"}}},
+    }
+    return responses
+
+
+def _read_upload(upload: UploadFile, settings: Settings) -> bytes:
+    # The middleware already stops bodies over the limit; this also covers a multipart body whose
+    # file part alone is within it but whose form is not, and servers run without the middleware.
+    data = upload.file.read(settings.max_import_bytes + 1)
+    if len(data) > settings.max_import_bytes:
+        raise PayloadTooLarge(f"the file exceeds {settings.max_import_bytes} bytes")
+    return data
+
+
+def _import_endpoint(kind: str) -> Callable[..., ImportReport]:
+    def import_rows(
+        request: Request,
+        response: Response,
+        session: SessionDep,
+        principal: PrincipalDep,
+        file: Annotated[UploadFile, File(description="A .csv (UTF-8 or GB18030) or .xlsx file; "
+                                                     "row 1 names the columns.")],
+        dry_run: Annotated[bool, Query(description="Validate every row and store nothing.")] = False,
+    ) -> ImportReport:
+        settings: Settings = request.app.state.settings
+        table = read_table(_read_upload(file, settings), file.filename, file.content_type,
+                           max_rows=settings.max_import_rows,
+                           max_unzipped_bytes=settings.max_import_bytes * UNZIP_FACTOR)
+        report = ImportService(session, principal).run(kind, table, dry_run=dry_run)
+        if dry_run:
+            response.status_code = status.HTTP_200_OK
+        return report
+
+    return import_rows
+
+
+def _export_endpoint(kind: str) -> Callable[..., Response]:
+    def export_rows(
+        session: SessionDep,
+        principal: PrincipalDep,
+        file_format: Annotated[FileType, Query(alias="format", description="csv or xlsx")] = FileType.CSV,
+    ) -> Response:
+        header, rows = ExportService(session, principal).table(kind)
+        body = write_csv(header, rows) if file_format is FileType.CSV else write_xlsx(header, rows, title=kind)
+        return Response(
+            body, media_type=MEDIA_TYPES[file_format],
+            headers={"Content-Disposition": f'attachment; filename="{kind}.{file_format.value}"',
+                     # Exports may hold personal data: keep them out of shared caches.
+                     "Cache-Control": "no-store"},
+        )
+
+    return export_rows
+
+
+def _export_doc() -> dict[int | str, dict[str, Any]]:
+    responses = problem_responses(401, 403, 422)
+    responses[200] = {
+        "description": "Every row the caller may read. Cells starting with = + - @ (or tab, CR) are "
+                       "prefixed with ' so spreadsheet programs show them as text.",
+        "content": {MEDIA_TYPES[FileType.CSV].split(";")[0]: {"schema": {"type": "string"}},
+                    MEDIA_TYPES[FileType.XLSX]: {"schema": {"type": "string", "format": "binary"}}},
+    }
+    return responses
+
+
+for _kind in KINDS:
+    router.add_api_route(
+        f"/{_kind}/import", _import_endpoint(_kind), methods=["POST"], response_model=ImportReport,
+        status_code=status.HTTP_201_CREATED, responses=_import_responses(),
+        summary=f"Import {_kind} from CSV or XLSX (all or nothing; ?dry_run=true to only check)",
+        operation_id=f"import_{_kind.replace('-', '_')}",
+    )
+    router.add_api_route(
+        f"/{_kind}/export", _export_endpoint(_kind), methods=["GET"], response_class=Response,
+        responses=_export_doc(), summary=f"Export the {_kind} visible to the caller as CSV or XLSX",
+        operation_id=f"export_{_kind.replace('-', '_')}",
+    )
