@@ -37,4 +37,5 @@ def _register_commands() -> None:
     catalog.register(cli)
     demo.register(cli)
     __import__("app.commands.solve", fromlist=["register"]).register(cli)
+    __import__("app.commands.transfer", fromlist=["register"]).register(cli)
     __import__("app.commands.rank", fromlist=["register"]).register(cli)
