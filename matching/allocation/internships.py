@@ -68,14 +68,31 @@ def _solve_with_floors(prepared: Prepared, params: InternshipParams, deadline: f
         outcome = solve_lagrangian(prepared, params.lagrangian_iterations, params.target_gap, deadline)
     if outcome.status == Status.INFEASIBLE:
         relaxed = solve_flow(prepared)
-        conflicts = floor_conflicts(prepared, relaxed.college_short, relaxed.program_short) or [
-            "floors cannot be met within the (college, enterprise) quotas"]
+        conflicts = floor_conflicts(prepared, relaxed.college_short, relaxed.program_short) or (
+            _quota_floor_conflicts(prepared))
         return PartOutcome(Status.INFEASIBLE, _empty(), 0, 0, outcome.method, conflicts)
     if outcome.status == Status.NO_SOLUTION_IN_TIME:
         return PartOutcome(outcome.status, _empty(), 0, outcome.bound + locked_weight, outcome.method)
     return PartOutcome(outcome.status, np.concatenate([locked, outcome.chosen]),
                        outcome.objective + locked_weight, outcome.bound + locked_weight, outcome.method,
                        stats={"lagrangian_iterations": outcome.iterations} if outcome.iterations else {})
+
+
+def _quota_floor_conflicts(prepared: Prepared) -> list[str]:
+    """Colleges whose floor exceeds what their quotas allow at the enterprises they can reach."""
+    problem = prepared.problem
+    quotas = prepared.quotas
+    reachable = np.zeros(len(problem.college_ids), dtype=np.int64)
+    # Quota-free pairs make a college's reach unbounded here; count them as their students.
+    free_pairs = prepared.usable & (quotas.pair_group < 0)
+    free_students = np.unique(problem.pair_student[free_pairs])
+    np.add.at(reachable, problem.student_college[free_students], 1)
+    used_groups = np.unique(quotas.pair_group[prepared.usable & (quotas.pair_group >= 0)])
+    np.add.at(reachable, quotas.college[used_groups], prepared.quota_left[used_groups])
+    short = np.flatnonzero(reachable < prepared.college_min_left)
+    messages = [f"floor of college {problem.college_ids[c]} needs {int(prepared.college_min_left[c])} placements, "
+                f"its (college, enterprise) quotas allow at most {int(reachable[c])}" for c in short]
+    return messages or ["floors cannot be met within the (college, enterprise) quotas"]
 
 
 def _college_rate_floors(problem: InternshipProblem, rate: float) -> IntArray:
