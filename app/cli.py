@@ -30,12 +30,7 @@ def _register_commands() -> None:
         return
     _registered = True
     # Imported here so `chanjiao --help` stays fast and import cycles stay impossible.
-    from app.commands import catalog, database, demo, keys
+    from app.commands import catalog, database, demo, keys, rank, runs, solve, transfer
 
-    database.register(cli)
-    keys.register(cli)
-    catalog.register(cli)
-    demo.register(cli)
-    __import__("app.commands.solve", fromlist=["register"]).register(cli)
-    __import__("app.commands.transfer", fromlist=["register"]).register(cli)
-    __import__("app.commands.rank", fromlist=["register"]).register(cli)
+    for module in (database, catalog, demo, keys, transfer, rank, solve, runs):
+        module.register(cli)

@@ -31,7 +31,13 @@ class Settings(BaseSettings):
     max_intern_share_of_staff: float = Field(default=0.10, gt=0, le=1)
     max_intern_share_of_post: float = Field(default=0.20, gt=0, le=1)
 
-    model_dir: str = Field(default=str(Path("var") / "models"))
+    # Batch-run worker: a run whose lease is not renewed for this long is re-claimed by another worker.
+    worker_lease_s: float = Field(default=30.0, gt=0)
+    worker_heartbeat_s: float = Field(default=5.0, gt=0)
+    worker_poll_s: float = Field(default=1.0, gt=0)
+    # Solve in a child process so a cancel can stop even a long solve; partitions in a process pool.
+    solve_in_subprocess: bool = True
+    allocation_executor: str = Field(default="process", pattern="^(inline|process)$")
 
 
 @lru_cache(maxsize=1)

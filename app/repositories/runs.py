@@ -1,0 +1,288 @@
+"""Queries of allocation runs, their placements and the inputs a run reads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, insert, or_, select, update
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from app.db.base import utcnow
+from app.db.models import (
+    AllocationRun,
+    College,
+    CourseNeed,
+    Enterprise,
+    Lecturer,
+    Occupation,
+    Opening,
+    Placement,
+    PlacementStatus,
+    Program,
+    Role,
+    RunKind,
+    RunStatus,
+    Student,
+)
+from app.repositories.base import Page, decode_cursor, encode_cursor
+from app.security import Principal
+
+VISIBLE_AFTER_PUBLICATION = (PlacementStatus.PUBLISHED, PlacementStatus.ACCEPTED, PlacementStatus.DECLINED,
+                             PlacementStatus.CONFIRMED, PlacementStatus.COMPLETED)
+
+
+class RunRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # -- runs
+
+    def add(self, run: AllocationRun) -> AllocationRun:
+        self.session.add(run)
+        self.session.flush()
+        return run
+
+    def get(self, run_id: int) -> AllocationRun | None:
+        return self.session.get(AllocationRun, run_id)
+
+    def by_idempotency_key(self, key: str) -> AllocationRun | None:
+        return self.session.scalars(select(AllocationRun).where(AllocationRun.idempotency_key == key)).one_or_none()
+
+    def active_for_scope(self, kind: RunKind, scope_key: str) -> AllocationRun | None:
+        stmt = select(AllocationRun).where(AllocationRun.kind == kind, AllocationRun.scope_key == scope_key,
+                                           AllocationRun.status.in_((RunStatus.QUEUED, RunStatus.RUNNING)))
+        return self.session.scalars(stmt).first()
+
+    def list_page(self, filters: Sequence[ColumnElement[bool]], *, limit: int,
+                  cursor: str | None) -> Page[AllocationRun]:
+        stmt = select(AllocationRun).where(*filters)
+        if cursor:
+            stmt = stmt.where(AllocationRun.id < decode_cursor(cursor))
+        rows = list(self.session.scalars(stmt.order_by(AllocationRun.id.desc()).limit(limit + 1)))
+        return Page(rows[:limit], encode_cursor(rows[limit - 1].id) if len(rows) > limit else None)
+
+    def claim_next(self, owner: str, lease: timedelta) -> AllocationRun | None:
+        """Take the oldest queued run, or a running one whose lease expired (its worker died).
+
+        On PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets many workers claim concurrently; on SQLite the
+        write transaction already began with ``BEGIN IMMEDIATE``, so claims are serialised.
+        """
+        now = utcnow()
+        claimable = or_(
+            AllocationRun.status == RunStatus.QUEUED,
+            and_(AllocationRun.status == RunStatus.RUNNING, AllocationRun.lease_expires_at < now),
+        )
+        stmt = select(AllocationRun).where(claimable).order_by(AllocationRun.id).limit(1)
+        if self.session.get_bind().dialect.name == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        run = self.session.scalars(stmt).first()
+        if run is None:
+            return None
+        run.status = RunStatus.RUNNING
+        run.lease_owner = owner
+        run.lease_expires_at = now + lease
+        run.started_at = run.started_at or now
+        run.phase = "load"
+        run.progress = 0
+        self.session.flush()
+        return run
+
+    def renew_lease(self, run_id: int, owner: str, lease: timedelta) -> tuple[bool, bool]:
+        """Extend the lease if ``owner`` still holds it: (still ours, cancel requested)."""
+        result = self.session.execute(
+            update(AllocationRun)
+            .where(AllocationRun.id == run_id, AllocationRun.lease_owner == owner,
+                   AllocationRun.status == RunStatus.RUNNING)
+            .values(lease_expires_at=utcnow() + lease)
+            .returning(AllocationRun.cancel_requested)
+        ).first()
+        if result is None:
+            return False, False
+        return True, bool(result[0])
+
+    def set_phase(self, run_id: int, owner: str, phase: str, progress: int,
+                  phase_times: dict[str, float] | None = None) -> bool:
+        values: dict[str, Any] = {"phase": phase, "progress": progress}
+        if phase_times is not None:
+            values["phase_times"] = phase_times
+        result = self.session.execute(
+            update(AllocationRun)
+            .where(AllocationRun.id == run_id, AllocationRun.lease_owner == owner,
+                   AllocationRun.status == RunStatus.RUNNING)
+            .values(**values)
+            .returning(AllocationRun.id)
+        ).first()
+        return result is not None
+
+    def owned_running(self, run_id: int, owner: str) -> AllocationRun | None:
+        stmt = select(AllocationRun).where(AllocationRun.id == run_id, AllocationRun.lease_owner == owner,
+                                           AllocationRun.status == RunStatus.RUNNING)
+        if self.session.get_bind().dialect.name == "postgresql":
+            stmt = stmt.with_for_update()
+        return self.session.scalars(stmt).one_or_none()
+
+    # -- placements
+
+    def insert_placements(self, rows: Iterable[dict[str, Any]]) -> int:
+        batch = list(rows)
+        for start in range(0, len(batch), 5000):
+            self.session.execute(insert(Placement), batch[start:start + 5000])
+        return len(batch)
+
+    def placements_of(self, run_id: int) -> list[Placement]:
+        return list(self.session.scalars(select(Placement).where(Placement.run_id == run_id)
+                                          .order_by(Placement.id)))
+
+    def placement(self, placement_id: int) -> Placement | None:
+        return self.session.get(Placement, placement_id)
+
+    def placement_page(self, run_id: int, principal: Principal, filters: dict[str, int | None], *,
+                       limit: int, cursor: str | None) -> Page[Placement]:
+        stmt = select(Placement).where(Placement.run_id == run_id, self.placement_visibility(principal))
+        if filters.get("college_id"):
+            stmt = stmt.where(or_(
+                Placement.student_id.in_(_students_of_college(filters["college_id"])),
+                Placement.course_need_id.in_(_needs_of_college(filters["college_id"]))))
+        if filters.get("program_id"):
+            stmt = stmt.where(or_(
+                Placement.student_id.in_(select(Student.id).where(Student.program_id == filters["program_id"])),
+                Placement.course_need_id.in_(select(CourseNeed.id)
+                                             .where(CourseNeed.program_id == filters["program_id"]))))
+        if filters.get("enterprise_id"):
+            stmt = stmt.where(or_(
+                Placement.opening_id.in_(select(Opening.id).where(Opening.enterprise_id == filters["enterprise_id"])),
+                Placement.lecturer_id.in_(select(Lecturer.id)
+                                          .where(Lecturer.enterprise_id == filters["enterprise_id"]))))
+        if cursor:
+            stmt = stmt.where(Placement.id > decode_cursor(cursor))
+        rows = list(self.session.scalars(stmt.order_by(Placement.id).limit(limit + 1)))
+        return Page(rows[:limit], encode_cursor(rows[limit - 1].id) if len(rows) > limit else None)
+
+    @staticmethod
+    def placement_visibility(principal: Principal) -> ColumnElement[bool]:
+        """Schedulers and admins see every placement; a college sees its own students' and course
+        needs' placements and an enterprise its own openings' and lecturers' — after publication."""
+        if principal.role in (Role.ADMIN, Role.SCHEDULER):
+            return Placement.id.is_not(None)
+        published = Placement.status.in_(VISIBLE_AFTER_PUBLICATION)
+        if principal.role is Role.PLACEMENT_OFFICE and principal.college_id is not None:
+            return and_(published, or_(Placement.student_id.in_(_students_of_college(principal.college_id)),
+                                       Placement.course_need_id.in_(_needs_of_college(principal.college_id))))
+        if principal.role is Role.ENTERPRISE_HR and principal.enterprise_id is not None:
+            eid = principal.enterprise_id
+            return and_(published, or_(
+                Placement.opening_id.in_(select(Opening.id).where(Opening.enterprise_id == eid)),
+                Placement.lecturer_id.in_(select(Lecturer.id).where(Lecturer.enterprise_id == eid))))
+        return Placement.id.is_(None)
+
+    def visible_placement(self, principal: Principal, placement_id: int) -> Placement | None:
+        stmt = select(Placement).where(Placement.id == placement_id, self.placement_visibility(principal))
+        return self.session.scalars(stmt).one_or_none()
+
+    def publish(self, run_id: int) -> int:
+        result = self.session.execute(
+            update(Placement).where(Placement.run_id == run_id, Placement.status == PlacementStatus.PROPOSED)
+            .values(status=PlacementStatus.PUBLISHED, updated_at=utcnow())
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    def placement_context(self, run_id: int, principal: Principal
+                          ) -> list[tuple[Placement, int | None, int | None, int | None]]:
+        """Each placement the caller may see, with (college id, program id, enterprise id)."""
+        student_college = select(Program.college_id).where(Program.id == Student.program_id,
+                                                           Student.id == Placement.student_id).scalar_subquery()
+        need_college = select(Program.college_id).where(Program.id == CourseNeed.program_id,
+                                                        CourseNeed.id == Placement.course_need_id).scalar_subquery()
+        student_program = select(Student.program_id).where(Student.id == Placement.student_id).scalar_subquery()
+        need_program = select(CourseNeed.program_id).where(
+            CourseNeed.id == Placement.course_need_id).scalar_subquery()
+        opening_enterprise = select(Opening.enterprise_id).where(
+            Opening.id == Placement.opening_id).scalar_subquery()
+        lecturer_enterprise = select(Lecturer.enterprise_id).where(
+            Lecturer.id == Placement.lecturer_id).scalar_subquery()
+        stmt = select(
+            Placement,
+            func.coalesce(student_college, need_college),
+            func.coalesce(student_program, need_program),
+            func.coalesce(opening_enterprise, lecturer_enterprise),
+        ).where(Placement.run_id == run_id, self.placement_visibility(principal)).order_by(Placement.id)
+        return [(row[0], row[1], row[2], row[3]) for row in self.session.execute(stmt)]
+
+    # -- inputs of a run
+
+    def scope_programs(self, term: str, province: str | None, college_ids: Sequence[int]) -> list[Program]:
+        stmt = (select(Program).join(College, College.id == Program.college_id)
+                .options(joinedload(Program.major), joinedload(Program.college)).order_by(Program.id))
+        del term  # a program lasts across terms; students and course needs carry the term
+        if province:
+            stmt = stmt.where(College.province == province)
+        if college_ids:
+            stmt = stmt.where(College.id.in_(college_ids))
+        return list(self.session.scalars(stmt).unique())
+
+    def students_of_programs(self, program_ids: Sequence[int]) -> list[Student]:
+        if not program_ids:
+            return []
+        stmt = (select(Student).where(Student.program_id.in_(program_ids))
+                .options(selectinload(Student.preferences)).order_by(Student.id))
+        return list(self.session.scalars(stmt))
+
+    def scope_openings(self, term: str, province: str | None, enterprise_ids: Sequence[int]) -> list[Opening]:
+        stmt = select(Opening).where(Opening.term == term).order_by(Opening.id)
+        if province:
+            stmt = stmt.where(Opening.province == province)
+        if enterprise_ids:
+            stmt = stmt.where(Opening.enterprise_id.in_(enterprise_ids))
+        return list(self.session.scalars(stmt))
+
+    def enterprises(self, ids: Iterable[int]) -> list[Enterprise]:
+        wanted = sorted(set(ids))
+        if not wanted:
+            return []
+        return list(self.session.scalars(select(Enterprise).where(Enterprise.id.in_(wanted))
+                                         .order_by(Enterprise.id)))
+
+    def occupations(self, codes: Iterable[str]) -> list[Occupation]:
+        wanted = sorted(set(codes))
+        if not wanted:
+            return []
+        return list(self.session.scalars(select(Occupation).where(Occupation.code.in_(wanted))))
+
+    def scope_lecturers(self, province: str | None, enterprise_ids: Sequence[int]) -> list[Lecturer]:
+        stmt = select(Lecturer).join(Enterprise, Enterprise.id == Lecturer.enterprise_id).order_by(Lecturer.id)
+        if province:
+            stmt = stmt.where(Enterprise.province == province)
+        if enterprise_ids:
+            stmt = stmt.where(Enterprise.id.in_(enterprise_ids))
+        return list(self.session.scalars(stmt))
+
+    def course_needs_of_programs(self, program_ids: Sequence[int], term: str) -> list[CourseNeed]:
+        if not program_ids:
+            return []
+        stmt = (select(CourseNeed).where(CourseNeed.program_id.in_(program_ids), CourseNeed.term == term)
+                .order_by(CourseNeed.id))
+        return list(self.session.scalars(stmt))
+
+    def locked_placements(self, run_id: int) -> list[Placement]:
+        """Placements of an earlier round that a supplementary round must keep."""
+        stmt = select(Placement).where(Placement.run_id == run_id, Placement.status.in_(
+            (PlacementStatus.ACCEPTED, PlacementStatus.CONFIRMED, PlacementStatus.COMPLETED)))
+        return list(self.session.scalars(stmt))
+
+    def runs(self, ids: Sequence[int]) -> list[AllocationRun]:
+        return list(self.session.scalars(select(AllocationRun).where(AllocationRun.id.in_(ids))))
+
+
+def _students_of_college(college_id: int | None) -> Any:
+    return select(Student.id).join(Program, Program.id == Student.program_id).where(Program.college_id == college_id)
+
+
+def _needs_of_college(college_id: int | None) -> Any:
+    return select(CourseNeed.id).join(Program, Program.id == CourseNeed.program_id).where(
+        Program.college_id == college_id)
+
+
+def lease_deadline(now: datetime, seconds: float) -> datetime:
+    return now + timedelta(seconds=seconds)

@@ -1,0 +1,184 @@
+"""Schemas of batch allocation runs and placements."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from app.db.models import PlacementStatus, RunKind, RunMode, RunStatus
+from app.schemas import Id, InputModel, OutputModel, Term
+
+
+class RunScope(InputModel):
+    """What a run allocates: one term, optionally narrowed to a province, colleges, enterprises."""
+
+    term: Term
+    province: Annotated[str, Field(min_length=1, max_length=50)] | None = None
+    college_ids: Annotated[list[Id], Field(max_length=1000)] = Field(default_factory=list)
+    enterprise_ids: Annotated[list[Id], Field(max_length=5000)] = Field(default_factory=list)
+
+    def key(self, kind: str) -> str:
+        """Canonical text of the scope: runs with equal keys compete for the same seats."""
+        parts = [kind, self.term, f"province={self.province or '*'}",
+                 "colleges=" + (",".join(map(str, sorted(set(self.college_ids)))) or "*"),
+                 "enterprises=" + (",".join(map(str, sorted(set(self.enterprise_ids)))) or "*")]
+        return "|".join(parts)
+
+
+class QuotaParam(InputModel):
+    college_id: Id
+    enterprise_id: Id
+    max_students: int = Field(ge=0, le=1_000_000)
+
+
+class RunParameters(InputModel):
+    """Solver side constraints and settings; all optional."""
+
+    time_limit_s: float = Field(default=60, gt=0, le=3600)
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+    top_k: int = Field(default=50, ge=1, le=500, description="Candidate openings kept per student.")
+    proposer: Annotated[str, Field(pattern="^(students|enterprises)$")] = "students"
+    max_intern_share_of_staff: float | None = Field(
+        default=None, gt=0, le=1, description="Interns ≤ this share of an enterprise's staff (default: setting).")
+    max_intern_share_of_post: float | None = Field(
+        default=None, gt=0, le=1, description="Interns ≤ this share of one post's headcount (default: setting).")
+    college_floor: float = Field(default=0, ge=0, le=1)
+    program_floor: float = Field(default=0, ge=0, le=1)
+    quotas: Annotated[list[QuotaParam], Field(max_length=10_000)] = Field(default_factory=list)
+    default_quota: int | None = Field(default=None, ge=0)
+    fairness: bool = False
+    seat_overrides: dict[str, Annotated[int, Field(ge=0, le=100_000)]] = Field(
+        default_factory=dict, description="opening id → seats, for what-if scenarios.")
+    forbidden: Annotated[list[tuple[Id, Id]], Field(max_length=100_000)] = Field(
+        default_factory=list, description="(student id, opening id) pairs that must not be used.")
+    weights: dict[str, float] = Field(default_factory=dict, description="Scoring weight overrides by feature name.")
+    allow_cross_category: bool = Field(
+        default=False, description="Allow placements outside the student's 专业大类 (needs override_reason).")
+    override_reason: Annotated[str, Field(max_length=500)] | None = None
+    target_share: float = Field(default=0.4, ge=0, le=1, description="Lecturer runs: enterprise share of hours.")
+
+    @model_validator(mode="after")
+    def _override_needs_reason(self) -> RunParameters:
+        if self.allow_cross_category and not (self.override_reason and self.override_reason.strip()):
+            raise ValueError("allow_cross_category needs an override_reason, which is logged")
+        return self
+
+
+class RunCreate(InputModel):
+    kind: RunKind
+    mode: RunMode = RunMode.OPTIMAL
+    scope: RunScope
+    parameters: RunParameters = Field(default_factory=RunParameters)
+    supplementary_to: Id | None = Field(
+        default=None, description="Run a supplementary round after this published run: accepted placements "
+                                  "stay locked, remaining seats go to unplaced and declined students.")
+
+    @model_validator(mode="after")
+    def _mode_supports_parameters(self) -> RunCreate:
+        check_mode_supports(self.mode, self.parameters)
+        return self
+
+
+def check_mode_supports(mode: RunMode, parameters: RunParameters) -> None:
+    """Stable matching honours seats (and the staff-share caps, as seats), locks and forbidden
+    pairs; quotas, floors and fairness need the optimal mode."""
+    if mode == RunMode.STABLE:
+        used = [name for name, on in (("quotas", bool(parameters.quotas)),
+                                      ("default_quota", parameters.default_quota is not None),
+                                      ("college_floor", parameters.college_floor > 0),
+                                      ("program_floor", parameters.program_floor > 0),
+                                      ("fairness", parameters.fairness)) if on]
+        if used:
+            raise ValueError(f"mode 'stable' does not support {', '.join(used)}; use mode 'optimal'")
+
+
+class RunFork(InputModel):
+    """A what-if scenario from an existing run: parameters changed, scope kept."""
+
+    mode: RunMode | None = None
+    parameters: dict[str, Any] = Field(default_factory=dict, description="Fields of RunParameters to change.")
+
+
+class RunRead(OutputModel):
+    id: int
+    kind: RunKind
+    mode: RunMode
+    term: str
+    scope: dict[str, Any]
+    parameters: dict[str, Any]
+    status: RunStatus
+    phase: str
+    progress: int
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    wall_time_s: float | None
+    phase_times: dict[str, float]
+    error: str | None
+    seed: int
+    input_digest: str | None
+    placements_digest: str | None
+    versions: dict[str, str]
+    parent_run_id: int | None
+    round: int
+    cancel_requested: bool
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    published_at: datetime | None
+
+
+class PlacementRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    run_id: int | None
+    kind: RunKind
+    student_id: int | None
+    opening_id: int | None
+    lecturer_id: int | None
+    course_need_id: int | None
+    college_id: int | None = None
+    enterprise_id: int | None = None
+    program_id: int | None = None
+    score: float | None
+    status: PlacementStatus
+    locked: bool
+    agreement_recorded_at: datetime | None
+
+
+class UnplacedRead(BaseModel):
+    id: str
+    college_id: str
+    reasons: list[str]
+
+
+class RunKpis(BaseModel):
+    run_id: int
+    kind: RunKind
+    status: RunStatus
+    colleges: list[dict[str, Any]]
+    enterprises: list[dict[str, Any]]
+    programs: list[dict[str, Any]]
+    totals: dict[str, Any]
+
+
+class DiffItem(BaseModel):
+    subject_id: int = Field(description="Student (internship) or course need (lecturer).")
+    before: int | None = Field(description="Opening or lecturer in the other run.")
+    after: int | None
+    cause: str
+
+
+class RunDiff(BaseModel):
+    run_id: int
+    against: int
+    changed: int
+    items: list[DiffItem]
+
+
+class RunComparison(BaseModel):
+    runs: list[RunKpis]
+    changed_placements: dict[str, int] = Field(description='"a-b" → number of subjects placed differently.')

@@ -1,0 +1,296 @@
+"""Batch allocation runs as schedulers use them: submit, watch, cancel, review, publish, respond,
+supplementary rounds, what-if forks, comparisons and diffs.
+
+The solving itself happens in the worker (``app/services/allocation_job.py``); this module only
+stores requests and reads results.  Services flush, never commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.db.base import utcnow
+from app.db.models import (
+    AllocationRun,
+    Placement,
+    PlacementStatus,
+    Role,
+    RunKind,
+    RunMode,
+    RunStatus,
+)
+from app.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
+from app.repositories.access import AccessRepository
+from app.repositories.base import Page
+from app.repositories.runs import RunRepository
+from app.run_schemas import DiffItem, RunCreate, RunDiff, RunFork, RunKpis, RunParameters, RunScope
+from app.security import Principal
+
+SCHEDULING_ROLES = frozenset({Role.ADMIN, Role.SCHEDULER})
+FINISHED = (RunStatus.SUCCEEDED, RunStatus.INFEASIBLE, RunStatus.NO_SOLUTION_IN_TIME, RunStatus.FAILED,
+            RunStatus.CANCELLED)
+
+
+def request_digest(body: RunCreate) -> str:
+    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class RunService:
+    def __init__(self, session: Session, principal: Principal) -> None:
+        self.session = session
+        self.principal = principal
+        self.runs = RunRepository(session)
+        self.audit = AccessRepository(session)
+
+    # -- submission
+
+    def submit(self, body: RunCreate, idempotency_key: str | None = None) -> tuple[AllocationRun, bool]:
+        """Queue a run; returns (run, created).  The same Idempotency-Key with the same body gives
+        the same run; with another body it is an error."""
+        self._require_scheduler()
+        self._check_scope_allowed(body)
+        digest = request_digest(body)
+        if idempotency_key:
+            existing = self.runs.by_idempotency_key(idempotency_key)
+            if existing is not None:
+                if existing.request_digest != digest:
+                    raise Unprocessable("this Idempotency-Key was used with a different request body",
+                                        [{"loc": ["header", "Idempotency-Key"], "msg": "reused with another body"}])
+                return existing, False
+        parent = None
+        round_number = 1
+        if body.supplementary_to is not None:
+            parent = self._get(body.supplementary_to)
+            if parent.published_at is None:
+                raise field_error("supplementary_to", f"run {parent.id} is not published; publish it first")
+            if parent.kind != body.kind:
+                raise field_error("supplementary_to", f"run {parent.id} is a {parent.kind.value} run")
+            round_number = parent.round + 1
+        if body.parameters.allow_cross_category:
+            self.audit.record(self.principal.actor_id, "override", "allocation-run", None,
+                              {"rule": "same 专业大类", "reason": body.parameters.override_reason or ""})
+        run = AllocationRun(
+            kind=body.kind, mode=body.mode, term=body.scope.term,
+            scope=body.scope.model_dump(mode="json"), scope_key=body.scope.key(body.kind.value),
+            parameters=body.parameters.model_dump(mode="json"), status=RunStatus.QUEUED,
+            seed=body.parameters.seed, parent_run_id=parent.id if parent else None, round=round_number,
+            idempotency_key=idempotency_key, request_digest=digest, created_by=self.principal.actor_id,
+        )
+        active = self.runs.active_for_scope(body.kind, run.scope_key)
+        if active is not None:
+            raise Conflict(f"run {active.id} is already {active.status.value} for this scope",
+                           extra={"active_run_id": active.id})
+        try:
+            with self.session.begin_nested():
+                self.runs.add(run)
+        except IntegrityError as exc:
+            # Lost a race with a concurrent submission: the partial unique index decides.
+            same = self.runs.by_idempotency_key(idempotency_key) if idempotency_key else None
+            if same is not None and same.request_digest == digest:
+                return same, False
+            raise Conflict("another run is already queued or running for this scope") from exc
+        self.audit.record(self.principal.actor_id, "submit", "allocation-run", run.id,
+                          {"kind": run.kind.value, "mode": run.mode.value, "round": run.round})
+        return run, True
+
+    def fork(self, run_id: int, body: RunFork) -> AllocationRun:
+        """A what-if scenario: the run's scope with changed parameters (and mode)."""
+        self._require_scheduler()
+        source = self._get(run_id)
+        try:
+            parameters = RunParameters.model_validate({**source.parameters, **body.parameters})
+        except ValueError as exc:
+            raise Unprocessable(f"invalid parameters: {exc}") from exc
+        create = RunCreate(kind=source.kind, mode=body.mode or source.mode,
+                           scope=RunScope.model_validate(source.scope), parameters=parameters)
+        run, _ = self.submit(create)
+        run.parent_run_id = source.id
+        self.session.flush()
+        return run
+
+    # -- reads
+
+    def get(self, run_id: int) -> AllocationRun:
+        run = self._get(run_id)
+        if self.principal.role not in SCHEDULING_ROLES and run.published_at is None:
+            raise NotFound.of("allocation run", run_id)
+        return run
+
+    def page(self, *, status: RunStatus | None, kind: RunKind | None, limit: int,
+             cursor: str | None) -> Page[AllocationRun]:
+        self._require_scheduler()
+        filters = []
+        if status:
+            filters.append(AllocationRun.status == status)
+        if kind:
+            filters.append(AllocationRun.kind == kind)
+        return self.runs.list_page(filters, limit=limit, cursor=cursor)
+
+    def placements(self, run_id: int, filters: dict[str, int | None], *, limit: int,
+                   cursor: str | None) -> Page[Placement]:
+        self.get(run_id)
+        return self.runs.placement_page(run_id, self.principal, filters, limit=limit, cursor=cursor)
+
+    def unplaced(self, run_id: int) -> list[dict[str, Any]]:
+        run = self.get(run_id)
+        items = list(run.unplaced or [])
+        if self.principal.role is Role.PLACEMENT_OFFICE:
+            items = [u for u in items if str(u.get("college_id")) == str(self.principal.college_id)]
+        elif self.principal.role not in SCHEDULING_ROLES:
+            raise Forbidden("only schedulers and colleges read unplaced students")
+        return items
+
+    def kpis(self, run_id: int) -> RunKpis:
+        run = self.get(run_id)
+        self._require_scheduler()
+        kpis = run.kpis or {}
+        return RunKpis(run_id=run.id, kind=run.kind, status=run.status, colleges=kpis.get("colleges", []),
+                       enterprises=kpis.get("enterprises", []), programs=kpis.get("programs", []),
+                       totals=kpis.get("totals", {}))
+
+    # -- lifecycle
+
+    def cancel(self, run_id: int) -> AllocationRun:
+        self._require_scheduler()
+        run = self._get(run_id)
+        if run.status == RunStatus.QUEUED:
+            run.status = RunStatus.CANCELLED
+            run.finished_at = utcnow()
+            run.cancel_requested = True
+        elif run.status == RunStatus.RUNNING:
+            # The worker sees the flag at its next heartbeat and stops without writing placements.
+            run.cancel_requested = True
+        else:
+            raise Conflict(f"run {run.id} has already finished ({run.status.value})")
+        self.session.flush()
+        self.audit.record(self.principal.actor_id, "cancel", "allocation-run", run.id)
+        return run
+
+    def publish(self, run_id: int) -> AllocationRun:
+        self._require_scheduler()
+        run = self._get(run_id)
+        if run.status != RunStatus.SUCCEEDED:
+            raise Conflict(f"only a succeeded run can be published; run {run.id} is {run.status.value}")
+        if run.published_at is not None:
+            raise Conflict(f"run {run.id} was published at {run.published_at.isoformat()}")
+        count = self.runs.publish(run.id)
+        run.published_at = utcnow()
+        self.session.flush()
+        self.audit.record(self.principal.actor_id, "publish", "allocation-run", run.id, {"placements": count})
+        return run
+
+    def respond(self, placement_id: int, accept: bool) -> Placement:
+        """A student's answer, recorded by their college's placement office."""
+        placement = self._placement_of_own_college(placement_id)
+        if placement.status != PlacementStatus.PUBLISHED:
+            raise Conflict(f"placement {placement.id} is {placement.status.value}; only a published "
+                           "placement can be accepted or declined")
+        placement.status = PlacementStatus.ACCEPTED if accept else PlacementStatus.DECLINED
+        placement.locked = accept
+        placement.updated_at = utcnow()
+        self.session.flush()
+        self.audit.record(self.principal.actor_id, "accept" if accept else "decline", "placement", placement.id)
+        return placement
+
+    def record_agreement(self, placement_id: int) -> Placement:
+        """The tripartite agreement (college, enterprise, student) is signed: accepted → confirmed."""
+        placement = self._placement_of_own_college(placement_id)
+        if placement.status != PlacementStatus.ACCEPTED:
+            raise Conflict(f"placement {placement.id} is {placement.status.value}; the agreement can only be "
+                           "recorded for an accepted placement")
+        placement.agreement_recorded_at = utcnow()
+        placement.status = PlacementStatus.CONFIRMED
+        self.session.flush()
+        self.audit.record(self.principal.actor_id, "agreement", "placement", placement.id)
+        return placement
+
+    # -- comparisons
+
+    def diff(self, run_id: int, against_id: int) -> RunDiff:
+        self._require_scheduler()
+        run, other = self._get(run_id), self._get(against_id)
+        if run.kind != other.kind:
+            raise field_error("against", "runs of different kinds cannot be compared", location="query")
+        mine, theirs = self._assignment(run), self._assignment(other)
+        declined = {p.student_id for p in self.runs.placements_of(other.id) if p.status == PlacementStatus.DECLINED}
+        items = []
+        for subject in sorted(set(mine) | set(theirs)):
+            before, after = theirs.get(subject), mine.get(subject)
+            if before == after:
+                continue
+            items.append(DiffItem(subject_id=subject, before=before, after=after,
+                                  cause=_diff_cause(before, after, subject in declined, run, other)))
+        return RunDiff(run_id=run.id, against=other.id, changed=len(items), items=items)
+
+    def compare(self, run_ids: Sequence[int]) -> dict[str, Any]:
+        self._require_scheduler()
+        if not 2 <= len(run_ids) <= 10:
+            raise field_error("ids", "compare between 2 and 10 runs", location="query")
+        runs = [self._get(rid) for rid in run_ids]
+        assignments = {run.id: self._assignment(run) for run in runs}
+        changed = {}
+        for i, a in enumerate(runs):
+            for b in runs[i + 1:]:
+                left, right = assignments[a.id], assignments[b.id]
+                changed[f"{a.id}-{b.id}"] = sum(1 for s in set(left) | set(right) if left.get(s) != right.get(s))
+        return {"runs": [self.kpis(run.id) for run in runs], "changed_placements": changed}
+
+    # -- helpers
+
+    def _assignment(self, run: AllocationRun) -> dict[int, int]:
+        out: dict[int, int] = {}
+        for p in self.runs.placements_of(run.id):
+            if run.kind == RunKind.INTERNSHIP and p.student_id is not None and p.opening_id is not None:
+                out[p.student_id] = p.opening_id
+            elif p.course_need_id is not None and p.lecturer_id is not None:
+                out[p.course_need_id] = p.lecturer_id
+        return out
+
+    def _get(self, run_id: int) -> AllocationRun:
+        run = self.runs.get(run_id)
+        if run is None:
+            raise NotFound.of("allocation run", run_id)
+        return run
+
+    def _placement_of_own_college(self, placement_id: int) -> Placement:
+        if self.principal.role not in (Role.PLACEMENT_OFFICE, Role.ADMIN):
+            raise Forbidden("students' answers are recorded by their college's placement office")
+        placement = self.runs.visible_placement(self.principal, placement_id)
+        if placement is None or placement.kind != RunKind.INTERNSHIP:
+            raise NotFound.of("placement", placement_id)
+        return placement
+
+    def _require_scheduler(self) -> None:
+        if self.principal.role not in SCHEDULING_ROLES:
+            raise Forbidden("only schedulers run allocations")
+
+    def _check_scope_allowed(self, body: RunCreate) -> None:
+        allowed = self.principal.scope or {}
+        province = allowed.get("province")
+        if self.principal.role is Role.SCHEDULER and province and body.scope.province != province:
+            raise Forbidden(f"your key may only allocate within {province}")
+
+
+def _diff_cause(before: int | None, after: int | None, declined: bool, run: AllocationRun,
+                other: AllocationRun) -> str:
+    if declined:
+        return "declined"
+    if before is None:
+        return "newly_placed"
+    if after is None:
+        return "unplaced"
+    if run.mode != other.mode:
+        return "mode_changed"
+    if run.parameters != other.parameters:
+        return "parameters_changed"
+    return "reoptimised"
+
+
+__all__ = ["RunMode", "RunService", "request_digest"]

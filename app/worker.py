@@ -1,0 +1,257 @@
+"""The allocation worker: claims queued runs and executes them phase by phase.
+
+A claimed run carries a lease that a heartbeat thread renews; a worker that dies (SIGKILL, power
+loss) stops renewing it, and another worker re-claims the run once it expires and runs it again
+from the start — runs are deterministic, so the result is the same.  Cancellation is read at every
+heartbeat and between phases; the solve runs in a child process that is terminated on cancel.
+No database session is held while candidates are scored or the solver runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import socket
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from datetime import timedelta
+from multiprocessing.connection import Connection
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.db.base import utcnow
+from app.db.models import AllocationRun, RunKind, RunMode, RunStatus
+from app.repositories.runs import RunRepository
+from app.run_schemas import RunParameters
+from app.services import allocation_job as job
+from app.settings import Settings
+from matching.allocation import (
+    InternshipParams,
+    InternshipProblem,
+    LecturerParams,
+    LecturerProblem,
+    make_executor,
+    solve_internships,
+    solve_lecturers,
+)
+
+log = logging.getLogger("chanjiao.worker")
+
+
+class RunAborted(Exception):
+    """The run was cancelled, or another worker took it over."""
+
+    def __init__(self, cancelled: bool) -> None:
+        super().__init__("cancelled" if cancelled else "lease lost")
+        self.cancelled = cancelled
+
+
+@dataclass
+class Claimed:
+    id: int
+    kind: RunKind
+    mode: RunMode
+    parameters: RunParameters
+
+
+def solve_problem(kind: str, problem: InternshipProblem | LecturerProblem,
+                  params: InternshipParams | LecturerParams, executor: str) -> Any:
+    """Run the solver (top level, so a child process can run it)."""
+    if kind == RunKind.INTERNSHIP.value:
+        assert isinstance(problem, InternshipProblem) and isinstance(params, InternshipParams)
+        return solve_internships(problem, params, make_executor(executor))
+    assert isinstance(problem, LecturerProblem) and isinstance(params, LecturerParams)
+    return solve_lecturers(problem, params)
+
+
+def _child(conn: Connection, kind: str, problem: Any, params: Any, executor: str) -> None:
+    try:
+        conn.send(("ok", solve_problem(kind, problem, params, executor)))
+    except BaseException as exc:  # the parent reports it as the run's error
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
+
+
+class Worker:
+    def __init__(self, session_factory: sessionmaker[Session], settings: Settings, owner: str | None = None) -> None:
+        self.sessions = session_factory
+        self.settings = settings
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.lease = timedelta(seconds=settings.worker_lease_s)
+        self._cancelled = threading.Event()
+        self._lost = threading.Event()
+
+    # -- loop
+
+    def run_forever(self, stop: threading.Event | None = None) -> None:
+        stop = stop or threading.Event()
+        log.info("worker %s waiting for runs", self.owner)
+        while not stop.is_set():
+            if self.run_once() is None:
+                stop.wait(self.settings.worker_poll_s)
+
+    def run_once(self) -> int | None:
+        """Claim and execute one run; the run's id, or None when nothing was queued."""
+        claimed = self._claim()
+        if claimed is None:
+            return None
+        self.execute(claimed)
+        return claimed.id
+
+    def _claim(self) -> Claimed | None:
+        with self.sessions.begin() as session:
+            run = RunRepository(session).claim_next(self.owner, self.lease)
+            if run is None:
+                return None
+            return Claimed(run.id, run.kind, run.mode, RunParameters.model_validate(run.parameters))
+
+    # -- one run
+
+    def execute(self, claimed: Claimed) -> None:
+        self._cancelled.clear()
+        self._lost.clear()
+        stop_heartbeat = threading.Event()
+        heartbeat = threading.Thread(target=self._heartbeat, args=(claimed.id, stop_heartbeat), daemon=True)
+        heartbeat.start()
+        started = time.monotonic()
+        times: dict[str, float] = {}
+        try:
+            solved = self._phases(claimed, times)
+            self._enter("store", claimed.id, times)
+            phase_started = time.monotonic()
+            with self.sessions.begin() as session:
+                run = RunRepository(session).owned_running(claimed.id, self.owner)
+                if run is None:
+                    raise RunAborted(cancelled=False)
+                if run.cancel_requested:
+                    raise RunAborted(cancelled=True)
+                times["store"] = round(time.monotonic() - phase_started, 3)
+                job.store(session, run, solved, dict(times), round(time.monotonic() - started, 3))
+            log.info("run %s finished in %.1f s", claimed.id, time.monotonic() - started)
+        except RunAborted as aborted:
+            if aborted.cancelled:
+                self._finish(claimed.id, RunStatus.CANCELLED, None, times)
+            log.info("run %s %s", claimed.id, aborted)
+        except Exception as exc:
+            log.error("run %s failed: %s", claimed.id, traceback.format_exc())
+            self._finish(claimed.id, RunStatus.FAILED, f"{type(exc).__name__}: {exc}", times)
+        finally:
+            stop_heartbeat.set()
+            heartbeat.join(timeout=5)
+
+    def _phases(self, claimed: Claimed, times: dict[str, float]) -> job.Solved:
+        params = claimed.parameters
+        with self._timed("load", claimed.id, times), self.sessions.begin() as session:
+            run = self._own(session, claimed.id)
+            inputs: job.InternshipInputs | job.LecturerInputs
+            if claimed.kind == RunKind.INTERNSHIP:
+                inputs = job.load_internship_inputs(session, run, staff_share=self.settings.max_intern_share_of_staff,
+                                                    post_share=self.settings.max_intern_share_of_post)
+            else:
+                inputs = job.load_lecturer_inputs(session, run)
+        with self._timed("candidates", claimed.id, times):
+            if isinstance(inputs, job.InternshipInputs):
+                problem, solver_params, unscorable = job.internship_instance(inputs, claimed.mode, params)
+            else:
+                lproblem, lparams = job.lecturer_instance(inputs, params)
+        with self._timed("solve", claimed.id, times):
+            if isinstance(inputs, job.InternshipInputs):
+                result = self._solve(claimed.kind, problem, solver_params)
+            else:
+                lresult = self._solve(claimed.kind, lproblem, lparams)
+        with self._timed("check", claimed.id, times):
+            if isinstance(inputs, job.InternshipInputs):
+                return job.internship_outcome(problem, solver_params, result, unscorable, inputs)
+            return job.lecturer_outcome(lproblem, lparams, lresult, inputs)
+
+    def _timed(self, phase: str, run_id: int, times: dict[str, float]) -> _PhaseTimer:
+        return _PhaseTimer(self, phase, run_id, times)
+
+    def _enter(self, phase: str, run_id: int, times: dict[str, float]) -> None:
+        self._check_abort()
+        with self.sessions.begin() as session:
+            if not RunRepository(session).set_phase(run_id, self.owner, phase, job.PHASE_START[phase], dict(times)):
+                raise RunAborted(cancelled=False)
+
+    def _own(self, session: Session, run_id: int) -> AllocationRun:
+        run = RunRepository(session).owned_running(run_id, self.owner)
+        if run is None:
+            raise RunAborted(cancelled=False)
+        if run.cancel_requested:
+            raise RunAborted(cancelled=True)
+        return run
+
+    def _solve(self, kind: RunKind, problem: Any, params: Any) -> Any:
+        executor = self.settings.allocation_executor
+        if not self.settings.solve_in_subprocess:
+            return solve_problem(kind.value, problem, params, executor)
+        context = multiprocessing.get_context("spawn")
+        parent, child = context.Pipe(duplex=False)
+        process = context.Process(target=_child, args=(child, kind.value, problem, params, executor), daemon=False)
+        process.start()
+        child.close()
+        try:
+            while True:
+                if parent.poll(0.2):
+                    status, payload = parent.recv()
+                    if status == "error":
+                        raise RuntimeError(payload)
+                    return payload
+                if self._cancelled.is_set() or self._lost.is_set():
+                    raise RunAborted(cancelled=self._cancelled.is_set())
+                if not process.is_alive():
+                    raise RuntimeError(f"the solver process ended unexpectedly (exit code {process.exitcode})")
+        finally:
+            if process.is_alive():
+                process.terminate()
+            process.join(timeout=10)
+            parent.close()
+
+    def _check_abort(self) -> None:
+        if self._cancelled.is_set():
+            raise RunAborted(cancelled=True)
+        if self._lost.is_set():
+            raise RunAborted(cancelled=False)
+
+    def _heartbeat(self, run_id: int, stop: threading.Event) -> None:
+        while not stop.wait(self.settings.worker_heartbeat_s):
+            try:
+                with self.sessions.begin() as session:
+                    ours, cancel = RunRepository(session).renew_lease(run_id, self.owner, self.lease)
+            except Exception:  # a missed beat is retried; the lease outlives several beats
+                log.warning("heartbeat of run %s failed", run_id, exc_info=True)
+                continue
+            if not ours:
+                self._lost.set()
+                return
+            if cancel:
+                self._cancelled.set()
+
+    def _finish(self, run_id: int, status: RunStatus, error: str | None, times: dict[str, float]) -> None:
+        with self.sessions.begin() as session:
+            run = RunRepository(session).owned_running(run_id, self.owner)
+            if run is None:
+                return
+            run.status = status
+            run.error = error
+            run.phase_times = dict(times)
+            run.finished_at = utcnow()
+            run.lease_owner = None
+            run.lease_expires_at = None
+
+
+class _PhaseTimer:
+    def __init__(self, worker: Worker, phase: str, run_id: int, times: dict[str, float]) -> None:
+        self.worker, self.phase, self.run_id, self.times = worker, phase, run_id, times
+
+    def __enter__(self) -> None:
+        self.worker._enter(self.phase, self.run_id, self.times)
+        self.started = time.monotonic()
+
+    def __exit__(self, *exc: object) -> None:
+        self.times[self.phase] = round(time.monotonic() - self.started, 3)
