@@ -1,0 +1,143 @@
+"""The worker as a real process on a real (committed) database: a worker killed with SIGKILL in
+the middle of a solve is recovered by another and gives the same placements; concurrent
+submissions for one scope give one run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from app.db.engine import make_engine, make_session_factory
+from app.db.models import AllocationRun, Role, RunStatus
+from app.main import create_app
+from app.run_schemas import RunCreate
+from app.security import SYSTEM
+from app.services.auth import create_api_key, ensure_actor
+from app.services.demo import seed_demo
+from app.services.runs import RunService
+from app.settings import Settings
+from app.worker import Worker
+from tests.conftest import migrate, postgres_database
+
+TERM = "2027-spring"
+
+
+@pytest.fixture
+def live_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'live.db'}"
+    else:
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        url = postgres_database(request.getfixturevalue("pg_server"), f"chanjiao_live_{worker}_{time.monotonic_ns()}")
+    migrate(url)
+    yield url
+
+
+@pytest.fixture
+def live_engine(live_url: str) -> Iterator[Engine]:
+    engine = make_engine(live_url)
+    yield engine
+    engine.dispose()
+
+
+def _settings(url: str, **overrides: object) -> Settings:
+    return Settings(database_url=url, **overrides)  # type: ignore[arg-type]
+
+
+def _submit(engine: Engine, **parameters: object) -> int:
+    with make_session_factory(engine).begin() as session:
+        body = RunCreate.model_validate({"kind": "internship", "scope": {"term": TERM, "province": "贵州"},
+                                         "parameters": parameters})
+        run, _ = RunService(session, SYSTEM).submit(body)
+        return run.id
+
+
+def _run(session: Session, run_id: int) -> AllocationRun:
+    run = session.get(AllocationRun, run_id)
+    assert run is not None
+    return run
+
+
+@pytest.mark.slow
+def test_killed_worker_is_recovered_with_the_same_result(live_url: str, live_engine: Engine) -> None:
+    sessions = make_session_factory(live_engine)
+    with sessions.begin() as session:
+        seed_demo(session, seed=2027)
+    run_id = _submit(live_engine)
+    env = {**os.environ, "CHANJIAO_DATABASE_URL": live_url, "CHANJIAO_WORKER_LEASE_S": "2",
+           "CHANJIAO_WORKER_HEARTBEAT_S": "0.3", "CHANJIAO_SOLVE_IN_SUBPROCESS": "true",
+           "CHANJIAO_ALLOCATION_EXECUTOR": "inline"}
+    process = subprocess.Popen([sys.executable, "-m", "app", "worker", "--once"], env=env,
+                               start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    phase = ""
+    while time.monotonic() < deadline and process.poll() is None:
+        with sessions.begin() as session:
+            phase = _run(session, run_id).phase
+        if phase == "solve":
+            break
+        time.sleep(0.02)
+    assert phase == "solve", f"the worker never reached the solve (phase {phase!r}, exit {process.poll()})"
+    os.killpg(process.pid, signal.SIGKILL)  # the worker and its solver child die together
+    process.wait(timeout=10)
+
+    with sessions.begin() as session:
+        orphan = _run(session, run_id)
+        assert orphan.status == RunStatus.RUNNING
+        assert orphan.placements_digest is None
+    rescuer = Worker(sessions, _settings(live_url, solve_in_subprocess=False, allocation_executor="inline",
+                                         worker_lease_s=2, worker_heartbeat_s=0.5))
+    assert rescuer.run_once() is None  # the dead worker's lease has not expired yet
+    time.sleep(2.2)
+    assert rescuer.run_once() == run_id
+    with sessions.begin() as session:
+        recovered = _run(session, run_id)
+        assert recovered.status == RunStatus.SUCCEEDED, recovered.error
+        digest = recovered.placements_digest
+
+    again = _submit(live_engine)
+    assert rescuer.run_once() == again
+    with sessions.begin() as session:
+        assert _run(session, again).placements_digest == digest
+
+
+def test_ten_concurrent_submissions_give_one_run(live_url: str, live_engine: Engine) -> None:
+    with make_session_factory(live_engine).begin() as session:
+        key = create_api_key(session, ensure_actor(session, Role.SCHEDULER))
+    app = create_app(_settings(live_url), engine=live_engine)
+    body = {"kind": "internship", "scope": {"term": TERM, "province": "辽宁"}}
+
+    def submit(_: int) -> int:
+        client = TestClient(app, raise_server_exceptions=False)
+        return client.post("/api/v1/allocation-runs", json=body, headers={"Authorization": f"Bearer {key}"}).status_code
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        statuses = sorted(pool.map(submit, range(10)))
+    assert statuses == [202] + [409] * 9
+    with make_session_factory(live_engine).begin() as session:
+        runs = session.scalars(select(AllocationRun)).all()
+        assert len(runs) == 1
+
+
+def test_two_workers_never_claim_the_same_run(live_url: str, live_engine: Engine) -> None:
+    sessions = make_session_factory(live_engine)
+    for province in ("贵州", "辽宁", "北京"):
+        with sessions.begin() as session:
+            RunService(session, SYSTEM).submit(RunCreate.model_validate(
+                {"kind": "internship", "scope": {"term": TERM, "province": province}}))
+    settings = _settings(live_url, solve_in_subprocess=False, allocation_executor="inline")
+    workers = [Worker(sessions, settings, owner=f"w{i}") for i in range(4)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        claimed = [c for c in pool.map(lambda w: w._claim(), workers) if c is not None]
+    assert sorted(c.id for c in claimed) == [1, 2, 3]
