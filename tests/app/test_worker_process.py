@@ -34,14 +34,14 @@ TERM = "2027-spring"
 
 
 @pytest.fixture
-def live_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+def live_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
     if backend == "sqlite":
         url = f"sqlite:///{tmp_path / 'live.db'}"
     else:
         worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
         url = postgres_database(request.getfixturevalue("pg_server"), f"chanjiao_live_{worker}_{time.monotonic_ns()}")
     migrate(url)
-    yield url
+    return url
 
 
 @pytest.fixture
