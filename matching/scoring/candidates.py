@@ -28,15 +28,17 @@ from matching.scoring.features import (
     STUDENT_OPENING_FEATURES,
     Cooperation,
     PlacementHistory,
-    catalogue_relation,
     cooperation_value,
     grade_value,
     history_values,
+    major_class,
     occupation_group,
     opening_text,
     program_text,
     unscorable_opening,
+    unscorable_program,
     unscorable_student,
+    unscorable_student_own,
 )
 from matching.scoring.model import FitModel, Pairing, prior_model
 from matching.scoring.results import Unscorable
@@ -97,12 +99,18 @@ def top_k_openings_per_student(
     w = dict(zip(model.feature_names_, (float(c) for c in model.coef_), strict=True))
     b0 = float(model.intercept_)
 
-    bad_open = tuple(Unscorable(o.id, r) for o in openings if (r := unscorable_opening(o)) is not None)
-    bad_stud = tuple(
-        Unscorable(s.id, r) for s in students if (r := unscorable_student(s, programs.get(s.program_id))) is not None
-    )
-    o_idx = np.array([i for i, o in enumerate(openings) if unscorable_opening(o) is None], dtype=np.int64)
-    s_idx = [i for i, s in enumerate(students) if unscorable_student(s, programs.get(s.program_id)) is None]
+    open_why = [unscorable_opening(o) for o in openings]
+    bad_open = tuple(Unscorable(o.id, r) for o, r in zip(openings, open_why, strict=True) if r is not None)
+    o_idx = np.array([i for i, r in enumerate(open_why) if r is None], dtype=np.int64)
+    # A program's own data is checked once, not once per student.
+    prog_why = {pid: unscorable_program(p) for pid, p in programs.items()}
+    stud_why = [
+        unscorable_student(s, programs.get(s.program_id)) if prog_why.get(s.program_id) is not None
+        or s.program_id not in programs else unscorable_student_own(s)
+        for s in students
+    ]
+    bad_stud = tuple(Unscorable(s.id, r) for s, r in zip(students, stud_why, strict=True) if r is not None)
+    s_idx = [i for i, r in enumerate(stud_why) if r is None]
     empty = np.zeros(0)
     if o_idx.size == 0 or not s_idx:
         return Candidates(empty.astype(np.int32), empty.astype(np.int32), empty, empty, bad_stud, bad_open, 0)
@@ -123,7 +131,10 @@ def top_k_openings_per_student(
             r_rows.append(j)
             r_cols.append(skill_tab.setdefault(sk, len(skill_tab)))
             r_vals.append(1.0 / len(req))
-    req_matrix = sp.csr_matrix((r_vals, (r_rows, r_cols)), shape=(n_open, max(1, len(skill_tab))))
+    n_skills = max(1, len(skill_tab))
+    req_matrix = sp.csr_matrix((r_vals, (r_rows, r_cols)), shape=(n_open, n_skills))
+    req_t = sp.csr_matrix(req_matrix.T)  # skills × openings, converted once
+    skill_lookup = dict(skill_tab)
     levels = {lv for o in ops for lv in o.eligible_levels}
     level_bad = {lv: np.array([bool(o.eligible_levels) and lv not in o.eligible_levels for o in ops]) for lv in levels}
     any_levels = np.array([bool(o.eligible_levels) for o in ops])
@@ -157,13 +168,27 @@ def top_k_openings_per_student(
             hist_cache[class_code] = (amount[grp_codes], success[grp_codes])
         return hist_cache[class_code]
 
-    rel_cache: dict[tuple[str, str, str], np.ndarray] = {}
+    # Inverted index of stated targets: major, 专业类 and 专业大类 → openings naming it.
+    by_major: dict[str, list[int]] = defaultdict(list)
+    by_class: dict[str, list[int]] = defaultdict(list)
+    by_category: dict[str, list[int]] = defaultdict(list)
+    for j, o in enumerate(ops):
+        for code in set(o.eligible_major_codes):
+            by_major[code].append(j)
+        for cat, cl in {major_class(code) for code in o.eligible_major_codes}:
+            if cl:
+                by_class[cl].append(j)
+                by_category[cat].append(j)
 
     def relation(p: ProgramProfile) -> np.ndarray:
-        key = (p.major_code, p.class_code, p.category_code)
-        if key not in rel_cache:
-            rel_cache[key] = np.array([catalogue_relation(*key, o.eligible_major_codes) for o in ops], dtype=np.int8)
-        return rel_cache[key]
+        # Same levels as features.catalogue_relation, the strongest relation wins.
+        rel = np.zeros(n_open, dtype=np.int8)
+        if p.category_code:
+            rel[by_category.get(p.category_code, [])] = 1
+        if p.class_code:
+            rel[by_class.get(p.class_code, [])] = 2
+        rel[by_major.get(p.major_code, [])] = 3
+        return rel
 
     def base_rows(chunk: list[str]) -> np.ndarray:
         sims = cosine(space.transform([p_texts[p_of[p]] for p in chunk]), o_vec)
@@ -212,10 +237,57 @@ def top_k_openings_per_student(
     for (pid, g_city, g_prov), members in groups.items():
         by_program[pid].append((g_city, g_prov, members))
 
+    # With non-negative student-level weights (always true of the priors) a faster exact path
+    # applies: every student term is sparse and only raises scores (see _sparse_program).
+    sparse_ok = min(w["same_city"], w["same_province"], w_skill, w_pref) >= 0.0
+    city_open = {c: np.flatnonzero(o_city == c) for c in range(len(city_tab))}
+    prov_open = {r: np.flatnonzero(o_prov == r) for r in range(len(prov_tab))}
+
+    def pref_pairs(members: Sequence[int]) -> list[tuple[int, int, float]]:
+        out: list[tuple[int, int, float]] = []
+        for m, i in enumerate(members):
+            for oid, rank in students[i].preferences.items():
+                pos_j = open_pos.get(oid)
+                if pos_j is not None and rank >= 1:
+                    out.append((m, pos_j, 1.0 / rank))
+        return out
+
     for start in range(0, len(prog_ids), _PROGRAM_CHUNK):
         chunk = prog_ids[start : start + _PROGRAM_CHUNK]
         base = base_rows(chunk)
         for r_i, pid in enumerate(chunk):
+            if sparse_ok:
+                members = [i for _, _, ms in by_program[pid] for i in ms]
+                geo_rows: list[np.ndarray] = []
+                geo_cols: list[np.ndarray] = []
+                geo_vals: list[np.ndarray] = []
+                m0 = 0
+                for g_city, g_prov, ms in by_program[pid]:
+                    in_city = city_open.get(g_city, np.zeros(0, dtype=np.int64))
+                    in_prov = prov_open.get(g_prov, np.zeros(0, dtype=np.int64))
+                    in_prov = in_prov[o_city[in_prov] != g_city] if g_city >= 0 else in_prov
+                    cols = np.concatenate([in_city, in_prov])
+                    vals = np.concatenate([np.full(in_city.size, w["same_city"]),
+                                           np.full(in_prov.size, w["same_province"])])
+                    geo_rows.append(np.repeat(np.arange(m0, m0 + len(ms)), cols.size))
+                    geo_cols.append(np.tile(cols, len(ms)))
+                    geo_vals.append(np.tile(vals, len(ms)))
+                    m0 += len(ms)
+                sparse_prefs = pref_pairs(members)
+                rows_all = np.concatenate([*geo_rows, np.array([m for m, _, _ in sparse_prefs], dtype=np.int64)])
+                cols_all = np.concatenate([*geo_cols, np.array([j for _, j, _ in sparse_prefs], dtype=np.int64)])
+                vals_all = np.concatenate([*geo_vals, np.array([w_pref * v for _, _, v in sparse_prefs])])
+                extra = sp.csr_matrix((vals_all, (rows_all, cols_all)), shape=(len(members), n_open))
+                if w_skill != 0.0 and req_matrix.nnz:
+                    have = _skill_rows([students[i] for i in members], skill_lookup, n_skills)
+                    extra = extra + w_skill * (have @ req_t)
+                grades = np.array([grade_value(students[i].grade) for i in members]) * w["grade"]
+                rows_k, cols_k, z_k, n_scored = _sparse_program(base[r_i], sp.csr_matrix(extra), kk)
+                scored += n_scored
+                out_s.append(np.asarray(members, dtype=np.int64)[rows_k])
+                out_o.append(o_idx[cols_k])
+                out_z.append(z_k + grades[rows_k])
+                continue
             for g_city, g_prov, members in sorted(by_program[pid], key=lambda t: (t[0], t[1])):
                 same_city = (o_city == g_city) if g_city >= 0 else np.zeros(n_open, dtype=bool)
                 same_prov = ((o_prov == g_prov) & ~same_city) if g_prov >= 0 else np.zeros(n_open, dtype=bool)
@@ -235,7 +307,7 @@ def top_k_openings_per_student(
                     cand = np.arange(n_open)
                 z = np.repeat(a[cand][None, :], len(members), axis=0)
                 if w_skill != 0.0 and req_matrix.nnz:
-                    have = _skill_rows([students[i] for i in members], skill_tab)
+                    have = _skill_rows([students[i] for i in members], skill_lookup, n_skills)
                     z += w_skill * (have @ req_matrix[cand].T).toarray()
                 if prefs:
                     pos = {int(j): n for n, j in enumerate(cand)}
@@ -265,14 +337,61 @@ def top_k_openings_per_student(
     )
 
 
-def _skill_rows(members: Sequence[StudentProfile], table: Mapping[str, int]) -> sp.csr_matrix:
+def _sparse_program(
+    a: np.ndarray, extra: sp.csr_matrix, k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Exact top k per row of ``a[None, :] + extra`` when ``extra`` is sparse and non-negative.
+
+    Outside a row's non-zeros the score is ``a`` itself, so the k best of ``a`` (ties to the lower
+    index) bound every opening the row does not touch: the row's top k lies in those k columns
+    plus its own non-zeros scoring at least the k-th best of the dense block.  Returns (row,
+    column, score) of the k best per row and the number of pairs evaluated.
+    """
+    n = a.shape[0]
+    g = extra.shape[0]
+    if k < n:
+        kth = np.partition(a, n - k)[n - k]
+        above = np.flatnonzero(a > kth)
+        top = np.sort(np.concatenate([above, np.flatnonzero(a == kth)[: k - above.size]]))
+    else:
+        top = np.arange(n)
+    dense = a[top][None, :] + extra[:, top].toarray()
+    floor = dense.min(axis=1)
+    coo = extra.tocoo()
+    in_top = np.zeros(n, dtype=bool)
+    in_top[top] = True
+    r, c = coo.row.astype(np.int64), coo.col.astype(np.int64)
+    z = a[c] + coo.data
+    keep = ~in_top[c] & (z >= floor[r])
+    rows = np.concatenate([np.repeat(np.arange(g), top.size), r[keep]])
+    cols = np.concatenate([np.tile(top, g), c[keep]])
+    vals = np.concatenate([dense.ravel(), z[keep]])
+    order = np.lexsort((cols, -vals, rows))
+    rows, cols, vals = rows[order], cols[order], vals[order]
+    starts = np.searchsorted(rows, np.arange(g))
+    first = (np.arange(rows.size) - starts[rows]) < k
+    return rows[first], cols[first], vals[first], int(dense.size + coo.nnz)
+
+
+def _skill_rows(members: Sequence[StudentProfile], table: dict[str, int], n_skills: int) -> sp.csr_matrix:
+    """Binary students × skills matrix; ``table`` maps raw and normalised spellings to columns.
+
+    Raw spellings are added to ``table`` as they are met (with -1 for unknown skills), so each
+    distinct string is normalised once however many students list it.
+    """
     rows: list[int] = []
     cols: list[int] = []
     for m, s in enumerate(members):
-        have = {table.get(normalize(x).strip(), -1) for x in (*s.skills, *s.certificates)} - {-1}
+        have = set()
+        for x in (*s.skills, *s.certificates):
+            col = table.get(x)
+            if col is None:
+                col = table[x] = table.get(normalize(x).strip(), -1)
+            have.add(col)
+        have.discard(-1)
         rows.extend([m] * len(have))
         cols.extend(have)
-    return sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(members), max(1, len(table))))
+    return sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(members), n_skills))
 
 
 def _top_rows(z: np.ndarray, k: int) -> np.ndarray:

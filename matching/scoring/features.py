@@ -79,6 +79,7 @@ __all__ = [
     "unscorable_opening",
     "unscorable_program",
     "unscorable_student",
+    "unscorable_student_own",
 ]
 
 PROGRAM_OPENING_FEATURES: tuple[str, ...] = (
@@ -183,6 +184,11 @@ def unscorable_student(s: StudentProfile, program: ProgramProfile | None) -> str
     why = unscorable_program(program)
     if why is not None:
         return f"student's {why}"
+    return unscorable_student_own(s)
+
+
+def unscorable_student_own(s: StudentProfile) -> str | None:
+    """The student's own part of ``unscorable_student`` (the program being known and scorable)."""
     if not (s.skills or s.certificates or s.grade is not None or s.preferences):
         return "student has no skills, certificates, grade or preferences: too little to score"
     return None

@@ -156,13 +156,17 @@ class TextSpace:
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         """Rows of unit length (or all-zero for texts sharing nothing with the vocabulary)."""
-        g = self.grams.transform(texts)
-        w = self.words.transform(texts)
-        mixed = sp.hstack([g * np.sqrt(self.gram_weight), w * np.sqrt(1.0 - self.gram_weight)], format="csr")
-        # Renormalise: a text with only one kind of feature still reaches cosine 1 with itself.
-        norms = np.sqrt(np.asarray(mixed.multiply(mixed).sum(axis=1)).ravel())
-        norms[norms == 0.0] = 1.0
-        return sp.csr_matrix(sp.diags(1.0 / norms) @ mixed)
+        g = sp.csr_matrix(self.grams.transform(texts))
+        w = sp.csr_matrix(self.words.transform(texts))
+        # Each block's rows are unit or zero, so the mixed row's norm follows from which blocks are
+        # present; renormalising lets a text with only one kind of feature reach cosine 1 with itself.
+        has_g = np.diff(g.indptr) > 0
+        has_w = np.diff(w.indptr) > 0
+        norm = np.sqrt(self.gram_weight * has_g + (1.0 - self.gram_weight) * has_w)
+        norm[norm == 0.0] = 1.0
+        g.data *= np.repeat(np.sqrt(self.gram_weight) / norm, np.diff(g.indptr))
+        w.data *= np.repeat(np.sqrt(1.0 - self.gram_weight) / norm, np.diff(w.indptr))
+        return sp.csr_matrix(sp.hstack([g, w], format="csr"))
 
     def similarity(self, left: Sequence[str], right: Sequence[str]) -> np.ndarray:
         """Dense ``len(left) × len(right)`` matrix of cosine similarities, clipped to [0, 1]."""
