@@ -48,7 +48,8 @@ test: lint
 bench: bench-scoring bench-allocation
 
 bench-scoring: dev-venv
-	@echo "scoring benchmarks: see benchmarks/scoring (filled by the scoring issue)"
+	$(BIN)/python -m benchmarks.scoring.quality
+	$(BIN)/python -m benchmarks.scoring.perf
 
 bench-allocation: dev-venv
 	@echo "allocation benchmarks: see benchmarks/allocation (filled by the solver issue)"
