@@ -342,7 +342,7 @@ def read_instance(directory: Path) -> Instance:
             forbidden=_pairs(raw.get("forbidden", []), "forbidden"),
             fairness=bool(raw.get("fairness", False)),
             partition_key=raw.get("partition_key", "province"),
-            exact_max_pairs=int(raw.get("exact_max_pairs", 20_000)),
+            exact_max_pairs=int(raw.get("exact_max_pairs", 5_000)),
             lagrangian_iterations=int(raw.get("lagrangian_iterations", 60)),
             target_gap=float(raw.get("target_gap", 0.002)),
         )

@@ -21,9 +21,9 @@ CHANJIAO = str(Path(sys.executable).with_name("chanjiao"))
 CASES: dict[str, tuple[str, int, int, int, dict[str, object]]] = {
     "10k-caps-floors": ("internship", 10_000, 1_000, 50, {"college_floor": 0.2}),
     "100k-caps-floors": ("internship", 100_000, 10_000, 50, {"college_floor": 0.2}),
-    "10k-quota-floors": ("internship", 10_000, 1_000, 50, {"college_floor": 0.2, "default_quota": 15,
+    "10k-quota-floors": ("internship", 10_000, 1_000, 50, {"college_floor": 0.2, "default_quota": 30,
                                                             "time_limit_s": 10}),
-    "100k-quota-floors": ("internship", 100_000, 10_000, 50, {"college_floor": 0.2, "default_quota": 15,
+    "100k-quota-floors": ("internship", 100_000, 10_000, 50, {"college_floor": 0.2, "default_quota": 30,
                                                               "time_limit_s": 60}),
     "100k-stable": ("internship", 100_000, 10_000, 50, {"mode": "stable", "executor": "inline"}),
     "lecturers-1k-3k": ("lecturer", 1_000, 3_000, 20, {"time_limit_s": 50}),
@@ -79,7 +79,7 @@ def main() -> None:
     print(f"{'case':20} {'mode / constraints':40} {'time s':>7} {'(solve)':>8} {'peak MiB':>9} "
           f"{'status':>10} {'objective':>11} {'bound':>11} {'gap':>8}")
     for name in args.cases.split(","):
-        kind, n, m, k, params = CASES[name]
+        kind, _n, _m, _k, params = CASES[name]
         instance_dir(args.workdir, name)  # generation is not timed
         proc = subprocess.run([sys.executable, "-m", "benchmarks.allocation.run", "--workdir", str(args.workdir),
                                "--one", name], capture_output=True, text=True, check=True, cwd=ROOT)

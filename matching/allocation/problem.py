@@ -86,7 +86,7 @@ class InternshipParams:
     fairness: bool = False
     partition_key: str | None = "province"
     # Above this many candidate pairs, quota problems use Lagrangian flow instead of exact CP-SAT.
-    exact_max_pairs: int = 20_000
+    exact_max_pairs: int = 5_000
     lagrangian_iterations: int = 60
     target_gap: float = 0.002
 
