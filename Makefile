@@ -52,7 +52,7 @@ bench-scoring: dev-venv
 	$(BIN)/python -m benchmarks.scoring.perf
 
 bench-allocation: dev-venv
-	@echo "allocation benchmarks: see benchmarks/allocation (filled by the solver issue)"
+	$(BIN)/python -m benchmarks.allocation.run $(if $(CASES),--cases $(CASES))
 
 fmt: dev-venv
 	$(BIN)/ruff check --fix .
