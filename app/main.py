@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api import catalog, health, runs, transfer
+from app.api import catalog, health, matches, runs, transfer
 from app.api.crud import crud_router
 from app.api.limits import BodySizeLimit
 from app.api.problems import install_problem_handlers
@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None,
                                        page_size_max=settings.page_size_max), prefix=API_PREFIX)
     app.include_router(catalog.router, prefix=API_PREFIX)
     app.include_router(runs.router, prefix=API_PREFIX)
+    app.include_router(matches.router, prefix=API_PREFIX)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

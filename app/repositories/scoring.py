@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
-from app.db.models import Major, Opening, Placement, Program, RunKind, ScoringModel, Student
+from app.db.models import Major, Occupation, Opening, Placement, Program, RunKind, ScoringModel, Student
 
 
 class ScoringRepository:
@@ -54,3 +54,26 @@ class ScoringRepository:
             .group_by(Opening.enterprise_id, Program.college_id)
         )
         return {(r[0], r[1]): int(r[2]) for r in self.session.execute(stmt)}
+
+
+class TrainingDataRepository:
+    """Everything the student↔opening model trains on: recorded outcomes and their profiles."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def students(self, ids: list[int]) -> list[Student]:
+        return list(self.session.scalars(select(Student).where(Student.id.in_(ids))
+                                         .options(selectinload(Student.preferences)).order_by(Student.id)))
+
+    def programs(self) -> list[Program]:
+        return list(self.session.scalars(select(Program).options(joinedload(Program.major),
+                                                                 joinedload(Program.college))).unique())
+
+    def openings(self) -> list[Opening]:
+        return list(self.session.scalars(select(Opening).order_by(Opening.id)))
+
+    def occupations(self, codes: set[str]) -> dict[str, Occupation]:
+        if not codes:
+            return {}
+        return {o.code: o for o in self.session.scalars(select(Occupation).where(Occupation.code.in_(sorted(codes))))}

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from app.errors import ServiceUnavailable
 from app.repositories.scoring import ScoringRepository
 from matching.domain import PlacementOutcome
 from matching.scoring import ArtifactError, FitModel, Pairing, PlacementHistory, prior_model
@@ -31,8 +32,8 @@ def active_model(session: Session, pairing: Pairing) -> tuple[FitModel, str]:
     try:
         return FitModel.from_bytes(row.artifact, expected_features=FEATURES[pairing]), f"v{row.version}"
     except ArtifactError as exc:
-        raise ArtifactError(f"stored {pairing.value} model v{row.version} cannot be used: {exc}. "
-                            "Retrain it with `chanjiao model train`.") from exc
+        raise ServiceUnavailable(f"stored {pairing.value} model v{row.version} cannot be used: {exc}. "
+                                 "Retrain it with `chanjiao model train`.") from exc
 
 
 def with_weights(model: FitModel, overrides: Mapping[str, float]) -> FitModel:
