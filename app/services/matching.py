@@ -224,7 +224,8 @@ class _CatalogueCache:
             # A major's own words are its name and categories; colleges' program texts add meaning.
             return [CatalogEntry(code=e.code, name=e.name, description="\n".join(texts.get(m.id, [])),
                                  keywords=(m.class_name, m.category_name), category=e.category,
-                                 subcategory=e.subcategory, level=e.level) for e, m in zip(entries, majors, strict=True)]
+                                 subcategory=e.subcategory, level=e.level)
+                    for e, m in zip(entries, majors, strict=True)]
 
         if not version[0]:
             raise NotFound("the major catalogue is empty; run `chanjiao catalog load`")

@@ -59,8 +59,8 @@ def test_cloud_opening_ranks_cloud_program_above_iot(app_client: TestClient, wor
 
 
 def test_match_majors_golden(app_client: TestClient, world: World) -> None:
-    response = app_client.post(f"{API}/match/majors", json={"text": "云计算运维：云平台部署、虚拟化与云主机运维", "top_k": 3},
-                               headers=world.h("enterprise_a"))
+    need = {"text": "云计算运维：云平台部署、虚拟化与云主机运维", "top_k": 3}
+    response = app_client.post(f"{API}/match/majors", json=need, headers=world.h("enterprise_a"))
     assert response.status_code == 200, response.text
     codes = [item["id"] for item in response.json()["items"]]
     assert codes.index("510206") < codes.index("510102")
