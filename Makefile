@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export CHANJIAO_DATABASE_URL ?= sqlite:///var/chanjiao.db
 
-.PHONY: run test lint typecheck bench bench-scoring bench-allocation venv dev-venv clean migrate seed fmt
+.PHONY: run test lint bench bench-scoring bench-allocation venv dev-venv clean migrate seed fmt
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,10 @@ seed: migrate
 	$(BIN)/chanjiao catalog load
 	$(BIN)/chanjiao demo seed --if-empty
 
+# The allocation worker runs beside the server and stops with it.
 run: seed
 	$(BIN)/chanjiao demo keys
+	@$(BIN)/chanjiao worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/chanjiao serve --host $(HOST) --port $(PORT)
 
 lint: dev-venv
