@@ -1,4 +1,4 @@
-"""``chanjiao demo seed`` and ``chanjiao demo keys``: the realistic demo data set and its keys."""
+"""``chanjiao demo seed``, ``demo keys`` and ``demo users``: the realistic demo data set, its keys and users."""
 
 from __future__ import annotations
 
@@ -38,6 +38,12 @@ def register(cli: typer.Typer) -> None:
         for name, count in summary.counts.items():
             table.add_row(name, str(count))
         console.print(table)
+        _issue_demo_users()
+
+    @demo.command("users")
+    def users() -> None:
+        """Give every demo actor a web UI user with a fresh password and print them (shown only this once)."""
+        _issue_demo_users()
 
     @demo.command("keys")
     def keys() -> None:
@@ -60,3 +66,23 @@ def register(cli: typer.Typer) -> None:
         for actor, key in issued:
             table.add_row(actor.role.value, tenants.get(actor.id, "—"), key)
         console.print(table)
+
+
+def _issue_demo_users() -> None:
+    from app.commands._db import session_factory
+    from app.services.demo import demo_actors, demo_tenant_names
+    from app.services.users import reset_users_of_actors
+
+    with session_factory().begin() as session:
+        actors = demo_actors(session)
+        tenants = demo_tenant_names(session, actors)
+        issued = reset_users_of_actors(session, actors)
+    if not issued:
+        err.print("[red]no demo actors: run `chanjiao demo seed` first[/red]")
+        raise typer.Exit(1)
+    table = Table(title="demo users of the web UI (sign in at /login)")
+    for column in ("role", "tenant", "username", "password"):
+        table.add_column(column, no_wrap=column in ("username", "password"), overflow="fold")
+    for cred in issued:
+        table.add_row(cred.role.value, tenants.get(cred.actor_id, "—"), cred.username, cred.password)
+    console.print(table)

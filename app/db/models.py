@@ -499,3 +499,21 @@ class ScoringModel(Base):
     library_versions: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class User(Base):
+    """A person who signs in to the web UI.  Acts as one ``Actor``, so a user has exactly the role
+    and tenant of that actor and every tenancy rule of the API applies unchanged."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    # argon2id (pwdlib): the PHC string carries its own salt and cost parameters.
+    password_hash: Mapped[str] = mapped_column(String(255))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"), index=True)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    actor: Mapped[Actor] = relationship()
