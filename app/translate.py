@@ -6,7 +6,11 @@ without personal data (a student's name or contact never leaves the service laye
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import Row
 
 from app.db.models import CourseNeed, Lecturer, Major, Occupation, Opening, Program, Student
 from matching.domain import (
@@ -72,6 +76,18 @@ def student_profile(row: Student, college_id: int) -> StudentProfile:
         city=row.city,
         preferences={str(p.opening_id): p.rank for p in row.preferences},
     )
+
+
+def student_profiles_from_rows(rows: Iterable[Row[Any]], preference_rows: Iterable[Row[Any]],
+                               college_of_program: Mapping[int, int]) -> list[StudentProfile]:
+    """Profiles from the plain rows of ``RunRepository.student_rows`` / ``preference_rows``."""
+    preferences: dict[int, dict[str, int]] = defaultdict(dict)
+    for student_id, opening_id, rank in map(tuple, preference_rows):
+        preferences[student_id][str(opening_id)] = rank
+    return [StudentProfile(id=str(sid), program_id=str(pid), college_id=str(college_of_program[pid]),
+                           skills=tuple(skills or ()), certificates=tuple(certificates or ()), grade=grade,
+                           province=province, city=city, preferences=preferences.get(sid, {}))
+            for sid, pid, skills, certificates, grade, province, city in map(tuple, rows)]
 
 
 def lecturer_profile(row: Lecturer) -> LecturerProfile:

@@ -130,8 +130,11 @@ class Worker:
                     raise RunAborted(cancelled=False)
                 if run.cancel_requested:
                     raise RunAborted(cancelled=True)
+                job.store(session, run, solved, dict(times), 0.0)
+                # The store's own time and the total, in the same transaction that writes them.
                 times["store"] = round(time.monotonic() - phase_started, 3)
-                job.store(session, run, solved, dict(times), round(time.monotonic() - started, 3))
+                run.phase_times = dict(times)
+                run.wall_time_s = round(time.monotonic() - started, 3)
             log.info("run %s finished in %.1f s", claimed.id, time.monotonic() - started)
         except RunAborted as aborted:
             if aborted.cancelled:

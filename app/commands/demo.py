@@ -65,7 +65,8 @@ def register(cli: typer.Typer) -> None:
             table.add_column(column, no_wrap=column == "key", overflow="fold")
         for actor, key in issued:
             table.add_row(actor.role.value, tenants.get(actor.id, "—"), key)
-        console.print(table)
+        # A console made now, not at import, so the terminal width (COLUMNS) of this call applies.
+        Console().print(table)
 
 
 def _issue_demo_users() -> None:

@@ -6,8 +6,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, insert, or_, select, update
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy import ColumnElement, Row, and_, func, insert, or_, select, update
+from sqlalchemy.orm import Session, joinedload
 
 from app.db.base import utcnow
 from app.db.models import (
@@ -25,6 +25,7 @@ from app.db.models import (
     RunKind,
     RunStatus,
     Student,
+    StudentPreference,
 )
 from app.repositories.base import Page, decode_cursor, encode_cursor
 from app.security import Principal
@@ -47,6 +48,25 @@ class RunRepository:
     def get(self, run_id: int) -> AllocationRun | None:
         return self.session.get(AllocationRun, run_id)
 
+    @staticmethod
+    def run_visibility(principal: Principal) -> ColumnElement[bool]:
+        """Admins see every run; a scheduler the runs of its scope (a province-scoped key only that
+        province's); colleges and enterprises only published runs (their placements are filtered
+        separately)."""
+        if principal.role is Role.ADMIN:
+            return AllocationRun.id.is_not(None)
+        if principal.role is Role.SCHEDULER:
+            province = (principal.scope or {}).get("province")
+            if province:
+                # scope_key is canonical ("...|province=贵州|..."), see RunScope.key.
+                return AllocationRun.scope_key.contains(f"|province={province}|", autoescape=True)
+            return AllocationRun.id.is_not(None)
+        return AllocationRun.published_at.is_not(None)
+
+    def get_visible(self, principal: Principal, run_id: int) -> AllocationRun | None:
+        stmt = select(AllocationRun).where(AllocationRun.id == run_id, self.run_visibility(principal))
+        return self.session.scalars(stmt).one_or_none()
+
     def by_idempotency_key(self, key: str) -> AllocationRun | None:
         return self.session.scalars(select(AllocationRun).where(AllocationRun.idempotency_key == key)).one_or_none()
 
@@ -55,9 +75,9 @@ class RunRepository:
                                            AllocationRun.status.in_((RunStatus.QUEUED, RunStatus.RUNNING)))
         return self.session.scalars(stmt).first()
 
-    def list_page(self, filters: Sequence[ColumnElement[bool]], *, limit: int,
+    def list_page(self, principal: Principal, filters: Sequence[ColumnElement[bool]], *, limit: int,
                   cursor: str | None) -> Page[AllocationRun]:
-        stmt = select(AllocationRun).where(*filters)
+        stmt = select(AllocationRun).where(self.run_visibility(principal), *filters)
         if cursor:
             stmt = stmt.where(AllocationRun.id < decode_cursor(cursor))
         rows = list(self.session.scalars(stmt.order_by(AllocationRun.id.desc()).limit(limit + 1)))
@@ -181,6 +201,27 @@ class RunRepository:
         stmt = select(Placement).where(Placement.id == placement_id, self.placement_visibility(principal))
         return self.session.scalars(stmt).one_or_none()
 
+    def placed_student_contacts(self, principal: Principal, placement_ids: Sequence[int]
+                                ) -> dict[int, tuple[str, str | None]]:
+        """Name and phone of the placed student, for the placement's enterprise and the student's
+        own college only, and only while the placement stands (published, accepted, confirmed or
+        completed; not declined, not merely proposed)."""
+        if not placement_ids:
+            return {}
+        if principal.role is Role.ENTERPRISE_HR and principal.enterprise_id is not None:
+            party = Placement.opening_id.in_(select(Opening.id).where(Opening.enterprise_id == principal.enterprise_id))
+        elif principal.role is Role.PLACEMENT_OFFICE and principal.college_id is not None:
+            party = Placement.student_id.in_(_students_of_college(principal.college_id))
+        else:
+            return {}
+        standing = (PlacementStatus.PUBLISHED, PlacementStatus.ACCEPTED, PlacementStatus.CONFIRMED,
+                    PlacementStatus.COMPLETED)
+        stmt = (select(Placement.id, Student.name, Student.phone)
+                .join(Student, Student.id == Placement.student_id)
+                .where(Placement.id.in_(placement_ids), Placement.kind == RunKind.INTERNSHIP,
+                       Placement.status.in_(standing), party, self.placement_visibility(principal)))
+        return {row[0]: (row[1], row[2]) for row in self.session.execute(stmt)}
+
     def publish(self, run_id: int) -> int:
         result = self.session.execute(
             update(Placement).where(Placement.run_id == run_id, Placement.status == PlacementStatus.PROPOSED)
@@ -222,12 +263,24 @@ class RunRepository:
             stmt = stmt.where(College.id.in_(college_ids))
         return list(self.session.scalars(stmt).unique())
 
-    def students_of_programs(self, program_ids: Sequence[int]) -> list[Student]:
+    def student_rows(self, program_ids: Sequence[int]) -> list[Row[Any]]:
+        """What allocation needs of each student, as plain rows (no personal data, no ORM objects:
+        a province holds hundreds of thousands of students)."""
         if not program_ids:
             return []
-        stmt = (select(Student).where(Student.program_id.in_(program_ids))
-                .options(selectinload(Student.preferences)).order_by(Student.id))
-        return list(self.session.scalars(stmt))
+        stmt = (select(Student.id, Student.program_id, Student.skills, Student.certificates, Student.grade,
+                       Student.province, Student.city)
+                .where(Student.program_id.in_(program_ids)).order_by(Student.id))
+        return list(self.session.execute(stmt))
+
+    def preference_rows(self, program_ids: Sequence[int]) -> list[Row[Any]]:
+        """(student id, opening id, rank) of the students of these programs."""
+        if not program_ids:
+            return []
+        stmt = (select(StudentPreference.student_id, StudentPreference.opening_id, StudentPreference.rank)
+                .join(Student, Student.id == StudentPreference.student_id)
+                .where(Student.program_id.in_(program_ids)))
+        return list(self.session.execute(stmt))
 
     def scope_openings(self, term: str, province: str | None, enterprise_ids: Sequence[int]) -> list[Opening]:
         stmt = select(Opening).where(Opening.term == term).order_by(Opening.id)

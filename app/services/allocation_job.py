@@ -24,7 +24,13 @@ from app.db.models import AllocationRun, PlacementStatus, RunKind, RunMode, RunS
 from app.repositories.runs import RunRepository
 from app.run_schemas import RunParameters, RunScope
 from app.services.scoring_context import ScoringContext, scoring_context
-from app.translate import course_need_profile, lecturer_profile, opening_profile, program_profile, student_profile
+from app.translate import (
+    course_need_profile,
+    lecturer_profile,
+    opening_profile,
+    program_profile,
+    student_profiles_from_rows,
+)
 from matching.allocation import (
     InternshipParams,
     InternshipProblem,
@@ -110,7 +116,9 @@ def load_internship_inputs(session: Session, run: AllocationRun, *, staff_share:
     params = RunParameters.model_validate(run.parameters)
     programs = repo.scope_programs(scope.term, scope.province, scope.college_ids)
     program_rows = {p.id: p for p in programs}
-    students = repo.students_of_programs(list(program_rows))
+    students = student_profiles_from_rows(repo.student_rows(list(program_rows)),
+                                          repo.preference_rows(list(program_rows)),
+                                          {p.id: p.college_id for p in programs})
     openings = repo.scope_openings(scope.term, scope.province, scope.enterprise_ids)
     occupations = {o.code: o for o in repo.occupations(o.occupation_code for o in openings if o.occupation_code)}
     enterprises = repo.enterprises(o.enterprise_id for o in openings)
@@ -126,7 +134,7 @@ def load_internship_inputs(session: Session, run: AllocationRun, *, staff_share:
         opening_profiles.append(_with_seats(profile, seats))
     caps = {str(e.id): math.floor(staff_share * e.staff_count) for e in enterprises}
     inputs = InternshipInputs(
-        students=[student_profile(s, program_rows[s.program_id].college_id) for s in students],
+        students=students,
         openings=opening_profiles,
         programs={str(p.id): program_profile(p) for p in programs},
         enterprise_caps=caps,
