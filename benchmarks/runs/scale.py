@@ -58,7 +58,8 @@ def generate(url: str, n_students: int, n_openings: int, seed: int) -> None:
         colleges.append({"id": c + 1, "name": f"{province}第{c + 1}职业技术学院", "province": province,
                          "city": PROVINCES[province], "level": "高职专科"})
         for profile in rng.sample([m for m in MAJORS if m.level == "高职专科"], 5):
-            programs.append({"id": len(programs) + 1, "college_id": c + 1, "major_id": majors[(profile.code, profile.level)],
+            major_id = majors[(profile.code, profile.level)]
+            programs.append({"id": len(programs) + 1, "college_id": c + 1, "major_id": major_id,
                              "name": profile.code, "description": profile.description,
                              "core_courses": list(profile.courses), "skills": list(profile.skills),
                              "cohort_size": 100, "term": TERM, "province": province, "_skills": profile.skills})
@@ -66,7 +67,8 @@ def generate(url: str, n_students: int, n_openings: int, seed: int) -> None:
     for e in range(n_enterprises):
         industry = INDUSTRIES[e % len(INDUSTRIES)]
         province = provinces[e % len(provinces)]
-        enterprises.append({"id": e + 1, "name": f"{province}{industry.key}{e + 1}有限公司", "industry": industry.industry,
+        enterprises.append({"id": e + 1, "name": f"{province}{industry.key}{e + 1}有限公司",
+                            "industry": industry.industry,
                             "province": province, "city": PROVINCES[province],
                             "staff_count": rng.randint(200, 3000)})
     by_province: dict[str, list[int]] = {p: [] for p in provinces}
@@ -140,7 +142,8 @@ def main() -> None:
         print("phase        seconds")
         for phase, seconds in done.phase_times.items():
             print(f"{phase:<12} {seconds:8.2f}")
-        print(f"{'total':<12} {wall:8.2f}   peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"{'total':<12} {wall:8.2f}   peak RSS {peak:.0f} MiB")
 
 
 if __name__ == "__main__":
