@@ -149,6 +149,12 @@ def test_lifecycle_submit_run_read_publish_respond(app_client: TestClient, world
                           headers=world.h("scheduler"))
     assert xlsx.content[:2] == b"PK"
 
+    # An enterprise with published placements cannot be deleted, and nothing is lost trying.
+    refused = app_client.delete(f"{API}/enterprises/{world.enterprise_a.id}", headers=world.h("admin"))
+    assert refused.status_code == 409
+    assert "published placements" in refused.json()["detail"]
+    assert app_client.get(f"{API}/enterprises/{world.enterprise_a.id}", headers=world.h("admin")).status_code == 200
+
 
 def test_one_active_run_per_scope_and_idempotency(app_client: TestClient, world: World, market: dict[str, Any],
                                                   worker: Worker) -> None:
