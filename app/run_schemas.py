@@ -130,6 +130,14 @@ class RunRead(OutputModel):
     published_at: datetime | None
 
 
+class PlacedStudentContact(BaseModel):
+    """The minimum an enterprise needs to reach a student placed with it (and the student's own
+    college sees the same); present only once the placement is published and while it stands."""
+
+    name: str
+    phone: str | None
+
+
 class PlacementRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -147,6 +155,9 @@ class PlacementRead(BaseModel):
     status: PlacementStatus
     locked: bool
     agreement_recorded_at: datetime | None
+    student_contact: PlacedStudentContact | None = Field(
+        default=None, description="Placed student's name and phone: for the placement's enterprise and the "
+                                  "student's college, after publication, unless declined.")
 
 
 class UnplacedRead(BaseModel):

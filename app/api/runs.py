@@ -13,6 +13,7 @@ from app.api.problems import problem_responses
 from app.db.models import RunKind, RunStatus
 from app.errors import Unprocessable
 from app.run_schemas import (
+    PlacedStudentContact,
     PlacementRead,
     RunComparison,
     RunCreate,
@@ -117,10 +118,14 @@ def run_placements(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Any:
-    page = RunService(session, principal).placements(
+    service = RunService(session, principal)
+    page = service.placements(
         run_id, {"college_id": college_id, "enterprise_id": enterprise_id, "program_id": program_id},
         limit=limit, cursor=cursor)
-    return {"items": [PlacementRead.model_validate(p) for p in page.items], "next_cursor": page.next_cursor}
+    contacts = service.placed_student_contacts(page.items)
+    items = [PlacementRead.model_validate(p).model_copy(update={"student_contact": PlacedStudentContact(
+        name=contacts[p.id][0], phone=contacts[p.id][1]) if p.id in contacts else None}) for p in page.items]
+    return {"items": items, "next_cursor": page.next_cursor}
 
 
 @router.get(RUNS + "/{run_id}/kpis", response_model=RunKpis, responses=problem_responses(401, 403, 404),

@@ -39,15 +39,17 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
 
 def make_engine(url: str, *, busy_timeout_ms: int = 15_000, echo: bool = False) -> Engine:
+    # hide_parameters: a database error's message (logged, maybe shown) never carries row values,
+    # which may be students' personal data.
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
+        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False}, hide_parameters=True)
         _configure_sqlite(engine, busy_timeout_ms)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    return create_engine(url, echo=echo, pool_pre_ping=True, hide_parameters=True)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -118,10 +118,7 @@ class RunService:
     # -- reads
 
     def get(self, run_id: int) -> AllocationRun:
-        run = self._get(run_id)
-        if self.principal.role not in SCHEDULING_ROLES and run.published_at is None:
-            raise NotFound.of("allocation run", run_id)
-        return run
+        return self._get(run_id)
 
     def page(self, *, status: RunStatus | None, kind: RunKind | None, limit: int,
              cursor: str | None) -> Page[AllocationRun]:
@@ -131,12 +128,16 @@ class RunService:
             filters.append(AllocationRun.status == status)
         if kind:
             filters.append(AllocationRun.kind == kind)
-        return self.runs.list_page(filters, limit=limit, cursor=cursor)
+        return self.runs.list_page(self.principal, filters, limit=limit, cursor=cursor)
 
     def placements(self, run_id: int, filters: dict[str, int | None], *, limit: int,
                    cursor: str | None) -> Page[Placement]:
         self.get(run_id)
         return self.runs.placement_page(run_id, self.principal, filters, limit=limit, cursor=cursor)
+
+    def placed_student_contacts(self, placements: Sequence[Placement]) -> dict[int, tuple[str, str | None]]:
+        """placement id → (name, phone) of placed students the caller may contact (see the repository)."""
+        return self.runs.placed_student_contacts(self.principal, [p.id for p in placements])
 
     def unplaced(self, run_id: int) -> list[dict[str, Any]]:
         run = self.get(run_id)
@@ -254,7 +255,7 @@ class RunService:
         return out
 
     def _get(self, run_id: int) -> AllocationRun:
-        run = self.runs.get(run_id)
+        run = self.runs.get_visible(self.principal, run_id)
         if run is None:
             raise NotFound.of("allocation run", run_id)
         return run
