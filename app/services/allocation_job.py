@@ -12,7 +12,7 @@ import importlib.metadata
 import json
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -44,9 +44,9 @@ from matching.allocation import (
     Status,
     check_internships,
     check_lecturers,
-    internship_problem,
     lecturer_problem,
 )
+from matching.allocation.problem import NOT_RANKED, UNLIMITED
 from matching.domain import CourseNeedProfile, LecturerProfile, OpeningProfile, ProgramProfile, StudentProfile
 from matching.scoring import Pairing, score_lecturers_for_course, top_k_openings_per_student
 from matching.scoring.results import Unscorable
@@ -193,42 +193,140 @@ def internship_instance(inputs: InternshipInputs, run_mode: RunMode,
     found = top_k_openings_per_student(inputs.students, inputs.openings, inputs.programs, k=params.top_k,
                                        model=ctx.model, history=ctx.history, cooperation=ctx.cooperation)
     students, openings = inputs.students, inputs.openings
-    allowed_categories = [_categories(o) for o in openings]
-    forbidden = set(inputs.forbidden)
-    triples: dict[tuple[str, str], float] = {}
-    for s_i, o_i, score in zip(found.student_index.tolist(), found.opening_index.tolist(), found.score.tolist(),
-                               strict=True):
-        student, opening = students[s_i], openings[o_i]
-        pair = (student.id, opening.id)
-        if pair in forbidden:
-            continue
-        if not params.allow_cross_category and not _same_category(inputs.programs[student.program_id],
-                                                                   allowed_categories[o_i]):
-            continue
-        triples[pair] = min(1.0, score + KEEP_PROPOSAL_BONUS) if pair in inputs.keep else score
-    # A locked placement is kept even if it fell out of the top-k since.
-    opening_by_id = {o.id: o for o in openings}
-    student_ids = {s.id for s in students}
-    for pair in inputs.locks:
-        if pair[0] in student_ids and pair[1] in opening_by_id:
-            triples.setdefault(pair, 0.0)
     caps = inputs.enterprise_caps
     if run_mode == RunMode.STABLE:
         # Deferred acceptance knows seats per opening only: the staff-share cap becomes seats.
         openings = apportion_caps(openings, caps)
         caps = {}
-    problem = internship_problem(students, openings, [(s, o, v) for (s, o), v in sorted(triples.items())],
-                                 enterprise_caps=caps)
+    pairs = CandidatePairs(students, openings, found.student_index, found.opening_index, found.score)
+    pairs.drop(pairs.keys_of(inputs.forbidden))
+    if not params.allow_cross_category:
+        pairs.keep_only(pairs.same_category(inputs.programs))
+    pairs.bump(pairs.keys_of(inputs.keep), KEEP_PROPOSAL_BONUS)
+    # A locked placement is kept even if it fell out of the top-k since.
+    locks = pairs.add_missing(inputs.locks)
+    problem = pairs.problem(caps)
     solver_params = InternshipParams(
         mode=Mode(run_mode.value), proposer=Proposer(params.proposer), time_limit_s=params.time_limit_s,
         seed=params.seed, college_floor=params.college_floor, program_floor=params.program_floor,
         quotas=tuple(Quota(str(q.college_id), str(q.enterprise_id), q.max_students) for q in params.quotas),
         default_quota=params.default_quota,
-        locks=tuple(sorted(p for p in inputs.locks if p in triples)), fairness=params.fairness,
+        locks=tuple(sorted(locks)), fairness=params.fairness,
     )
     unscorable = [{"id": u.id, "reasons": ["no_candidates"], "detail": u.reason}
                   for u in found.unscorable_students]
     return problem, solver_params, unscorable
+
+
+class CandidatePairs:
+    """Candidate (student, opening) pairs as arrays, filtered and turned into a solver problem
+    without a Python loop per pair (a province-wide run has millions of pairs)."""
+
+    def __init__(self, students: Sequence[StudentProfile], openings: Sequence[OpeningProfile],
+                 student_index: np.ndarray, opening_index: np.ndarray, score: np.ndarray) -> None:
+        self.students, self.openings = students, openings
+        self.n_openings = max(len(openings), 1)
+        self.student = np.asarray(student_index, dtype=np.int64)
+        self.opening = np.asarray(opening_index, dtype=np.int64)
+        self.score = np.asarray(score, dtype=np.float64).copy()
+        self._student_pos = {s.id: i for i, s in enumerate(students)}
+        self._opening_pos = {o.id: j for j, o in enumerate(openings)}
+
+    @property
+    def keys(self) -> np.ndarray:
+        return self.student * self.n_openings + self.opening
+
+    def keys_of(self, pairs: Iterable[tuple[str, str]]) -> np.ndarray:
+        found = [self._student_pos[s] * self.n_openings + self._opening_pos[o] for s, o in pairs
+                 if s in self._student_pos and o in self._opening_pos]
+        return np.asarray(sorted(set(found)), dtype=np.int64)
+
+    def _select(self, mask: np.ndarray) -> None:
+        self.student, self.opening, self.score = self.student[mask], self.opening[mask], self.score[mask]
+
+    def drop(self, keys: np.ndarray) -> None:
+        if keys.size:
+            self._select(~np.isin(self.keys, keys))
+
+    def keep_only(self, mask: np.ndarray) -> None:
+        self._select(mask)
+
+    def bump(self, keys: np.ndarray, bonus: float) -> None:
+        if keys.size:
+            hit = np.isin(self.keys, keys)
+            self.score[hit] = np.minimum(1.0, self.score[hit] + bonus)
+
+    def same_category(self, programs: dict[str, ProgramProfile]) -> np.ndarray:
+        """Pairs allowed by the 专业大类 rule: the opening targets no major, or one of the
+        student's 专业大类."""
+        opening_categories = [_categories(o) for o in self.openings]
+        codes = sorted({c for cats in opening_categories for c in cats}
+                       | {programs[s.program_id].category_code for s in self.students})
+        position = {c: i for i, c in enumerate(codes)}
+        allowed = np.zeros((len(self.openings), max(len(codes), 1)), dtype=bool)
+        for j, cats in enumerate(opening_categories):
+            allowed[j, [position[c] for c in cats]] = True
+        unrestricted = np.array([not cats for cats in opening_categories], dtype=bool)
+        student_category = np.array([position[programs[s.program_id].category_code] for s in self.students],
+                                    dtype=np.int64)
+        if not self.student.size:
+            return np.zeros(0, dtype=bool)
+        return unrestricted[self.opening] | allowed[self.opening, student_category[self.student]]
+
+    def add_missing(self, pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+        """Add these pairs (score 0) where absent; returns the ones that exist in the scope."""
+        present = set(self.keys.tolist())
+        known = []
+        for s, o in pairs:
+            if s not in self._student_pos or o not in self._opening_pos:
+                continue
+            known.append((s, o))
+            key = self._student_pos[s] * self.n_openings + self._opening_pos[o]
+            if key not in present:
+                present.add(key)
+                self.student = np.append(self.student, self._student_pos[s])
+                self.opening = np.append(self.opening, self._opening_pos[o])
+                self.score = np.append(self.score, 0.0)
+        return known
+
+    def problem(self, caps: dict[str, int]) -> InternshipProblem:
+        """The solver problem: the same ids, codes and order ``app/instances.py`` reads back."""
+        students, openings = self.students, self.openings
+        colleges, college_code = np.unique(np.array([s.college_id for s in students], dtype=str),
+                                           return_inverse=True)
+        programs, program_code = np.unique(np.array([s.program_id for s in students], dtype=str),
+                                           return_inverse=True)
+        enterprises, enterprise_code = np.unique(np.array([o.enterprise_id for o in openings], dtype=str),
+                                                 return_inverse=True)
+        scopes, scope_code = np.unique(np.array([s.province for s in students] + [o.province for o in openings],
+                                                dtype=str), return_inverse=True)
+        enterprise_ids = tuple(str(e) for e in enterprises)
+        cap = np.array([caps.get(e, UNLIMITED) for e in enterprise_ids], dtype=np.int64)
+        ranked = [(i * self.n_openings + self._opening_pos[o], r) for i, s in enumerate(students)
+                  for o, r in s.preferences.items() if o in self._opening_pos]
+        rank_keys = np.array(sorted(ranked), dtype=np.int64).reshape(-1, 2)
+        keys = self.keys
+        where = np.searchsorted(rank_keys[:, 0], keys) if rank_keys.size else np.zeros(keys.size, dtype=np.int64)
+        where = np.minimum(where, max(len(rank_keys) - 1, 0))
+        hit = rank_keys[where, 0] == keys if rank_keys.size else np.zeros(keys.size, dtype=bool)
+        student_rank = np.where(hit, rank_keys[where, 1] if rank_keys.size else 0, NOT_RANKED)
+        n = len(students)
+        return InternshipProblem(
+            student_ids=tuple(s.id for s in students),
+            student_college=college_code.astype(np.int32), student_program=program_code.astype(np.int32),
+            student_scope=scope_code[:n].astype(np.int32),
+            opening_ids=tuple(o.id for o in openings),
+            opening_enterprise=enterprise_code.astype(np.int32),
+            opening_seats=np.array([o.seats for o in openings], dtype=np.int64),
+            opening_scope=scope_code[n:].astype(np.int32),
+            enterprise_ids=enterprise_ids, enterprise_cap=cap,
+            college_ids=tuple(str(c) for c in colleges), program_ids=tuple(str(p) for p in programs),
+            scope_ids=tuple(str(p) for p in scopes),
+            pair_student=self.student.astype(np.int32), pair_opening=self.opening.astype(np.int32),
+            pair_score=self.score, pair_student_rank=student_rank.astype(np.int32),
+            pair_opening_rank=np.zeros(keys.size, dtype=np.int32),
+            student_ranks_given=any(s.preferences for s in students), opening_ranks_given=False,
+        )
 
 
 def apportion_caps(openings: Sequence[OpeningProfile], caps: dict[str, int]) -> list[OpeningProfile]:
