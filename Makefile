@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export CHANJIAO_DATABASE_URL ?= sqlite:///var/chanjiao.db
 
-.PHONY: run test lint bench bench-scoring bench-allocation venv dev-venv clean migrate seed fmt
+.PHONY: run test lint bench bench-scoring bench-allocation bench-runs venv dev-venv clean migrate seed fmt
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,11 +47,17 @@ lint: dev-venv
 test: lint
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
-bench: bench-scoring bench-allocation
+bench: bench-scoring bench-allocation bench-runs
 
 bench-scoring: dev-venv
 	$(BIN)/python -m benchmarks.scoring.quality
 	$(BIN)/python -m benchmarks.scoring.perf
+	$(BIN)/python -m benchmarks.scoring.http
+
+# A whole batch run, phase by phase: on the demo, then on a generated 100,000-student scope.
+bench-runs: dev-venv
+	$(BIN)/python -m benchmarks.runs.scale --demo
+	$(BIN)/python -m benchmarks.runs.scale --students 100000 --openings 10000
 
 bench-allocation: dev-venv
 	$(BIN)/python -m benchmarks.allocation.run $(if $(CASES),--cases $(CASES))
