@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import re
+import traceback
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -14,6 +17,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import ChanjiaoError
 
@@ -50,9 +54,18 @@ def _response(request: Request, status: int, title: str, slug: str, detail: str 
                         headers=headers)
 
 
+_FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$")
+
+
+def _safe_loc(loc: Any) -> list[str | int]:
+    # A location part that is not a plausible field name (an unknown key such as a person's name,
+    # a free-form dict key) is data, not a name: masked like the input itself.
+    return [part if isinstance(part, int) or _FIELD_NAME.match(str(part)) else "*" for part in loc]
+
+
 def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     # Echoing the rejected input back could leak personal data into logs and proxies: omit it.
-    return [{"loc": list(err.get("loc", ())), "msg": str(err.get("msg", "")), "type": err.get("type")}
+    return [{"loc": _safe_loc(err.get("loc", ())), "msg": str(err.get("msg", "")), "type": err.get("type")}
             for err in exc.errors()]
 
 
@@ -102,10 +115,44 @@ def install_problem_handlers(app: FastAPI) -> None:
         return _response(request, 503, "Service unavailable", "service-unavailable",
                          "the service is busy; retry later", headers={"Retry-After": "2"})
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return _response(request, 500, "Internal server error", "internal", "an unexpected error occurred")
+
+class UnhandledErrors:
+    """Turns an unexpected exception into a 500 problem and logs where it happened.
+
+    A middleware rather than an ``Exception`` handler: Starlette re-raises after such a handler so
+    that the server logs the exception with its message, and a message (a database's DETAIL
+    line, an error quoting a value) can carry personal data.  Logged: the type and the frames,
+    and the path without the query, for the same reason.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            frames = "".join(traceback.format_tb(exc.__traceback__))
+            log.error("unhandled %s on %s %s\n%s", type(exc).__name__, scope.get("method"), scope.get("path"), frames)
+            if started:
+                raise RuntimeError("the response had started when the request failed") from None
+            body = json.dumps({"type": TYPE_BASE + "internal", "title": "Internal server error", "status": 500,
+                               "detail": "an unexpected error occurred", "instance": scope.get("path")}).encode()
+            await send({"type": "http.response.start", "status": 500,
+                        "headers": [(b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+                                    (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
