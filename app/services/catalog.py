@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from app.db.models import EducationLevel, Major, Occupation
+from app.repositories.reference import ReferenceRepository
 
 MAJOR_FILES = ("majors.csv", "majors_addendum.csv")
 OCCUPATION_FILE = "occupations.csv"
@@ -101,10 +101,8 @@ def occupation_rows() -> list[dict[str, Any]]:
 
 
 def _load_majors(session: Session) -> LoadCounts:
-    existing = {
-        (m.code, m.level.value): m
-        for m in session.scalars(select(Major))
-    }
+    repo = ReferenceRepository(session)
+    existing = {(m.code, m.level.value): m for m in repo.all_majors()}
     to_insert: list[dict[str, Any]] = []
     to_update: list[dict[str, Any]] = []
     unchanged = 0
@@ -116,17 +114,15 @@ def _load_majors(session: Session) -> LoadCounts:
             to_update.append({"id": current.id, **{f: row[f] for f in _MAJOR_FIELDS}})
         else:
             unchanged += 1
-    if to_insert:
-        session.execute(insert(Major), to_insert)
-    if to_update:
-        # ORM bulk UPDATE by primary key: one executemany instead of a round trip per row.
-        session.execute(update(Major), to_update)
+    repo.insert_many(Major, to_insert)
+    repo.update_many(Major, to_update)
     session.flush()
     return LoadCounts(inserted=len(to_insert), updated=len(to_update), unchanged=unchanged)
 
 
 def _load_occupations(session: Session) -> LoadCounts:
-    existing = {o.code: o for o in session.scalars(select(Occupation))}
+    repo = ReferenceRepository(session)
+    existing = {o.code: o for o in repo.all_occupations()}
     to_insert: list[dict[str, Any]] = []
     to_update: list[dict[str, Any]] = []
     unchanged = 0
@@ -138,10 +134,8 @@ def _load_occupations(session: Session) -> LoadCounts:
             to_update.append(row)
         else:
             unchanged += 1
-    if to_insert:
-        session.execute(insert(Occupation), to_insert)
-    if to_update:
-        session.execute(update(Occupation), to_update)
+    repo.insert_many(Occupation, to_insert)
+    repo.update_many(Occupation, to_update)
     session.flush()
     return LoadCounts(inserted=len(to_insert), updated=len(to_update), unchanged=unchanged)
 

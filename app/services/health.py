@@ -1,13 +1,14 @@
 from __future__ import annotations
 
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+
+from app.repositories.reference import ReferenceRepository
 
 
 def database_reachable(session: Session) -> bool:
     try:
-        session.execute(text("SELECT 1"))
+        ReferenceRepository(session).ping()
     except SQLAlchemyError:
         return False
     return True
