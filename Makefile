@@ -35,6 +35,7 @@ seed: migrate
 # The allocation worker runs beside the server and stops with it.
 run: seed
 	$(BIN)/chanjiao demo keys
+	$(BIN)/chanjiao demo users
 	@$(BIN)/chanjiao worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/chanjiao serve --host $(HOST) --port $(PORT)
 
@@ -61,6 +62,15 @@ bench-runs: dev-venv
 
 bench-allocation: dev-venv
 	$(BIN)/python -m benchmarks.allocation.run $(if $(CASES),--cases $(CASES))
+
+# Web UI messages: extract from code and templates, merge into the .po catalogues, compile the .mo
+# files the server loads (committed, so `make run` needs no build step; a test checks they are current).
+.PHONY: translations
+translations: dev-venv
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --project chanjiao \
+		--copyright-holder "chanjiao contributors" -o app/web/translations/messages.pot .
+	$(BIN)/pybabel update -i app/web/translations/messages.pot -d app/web/translations --width 120
+	$(BIN)/pybabel compile -d app/web/translations --statistics
 
 fmt: dev-venv
 	$(BIN)/ruff check --fix .

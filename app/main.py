@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -17,6 +16,7 @@ from app.api.problems import install_problem_handlers
 from app.api.resources import RESOURCES
 from app.db.engine import make_engine, make_session_factory, read_only
 from app.settings import Settings, get_settings
+from app.web import install_web
 
 API_PREFIX = "/api/v1"
 
@@ -76,9 +76,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None,
     app.include_router(runs.router, prefix=API_PREFIX)
     app.include_router(matches.router, prefix=API_PREFIX)
 
-    @app.get("/", include_in_schema=False)
-    def root() -> RedirectResponse:
-        return RedirectResponse("/docs")
+    install_web(app, settings)  # the pages, at the site root
 
     app.add_middleware(BodySizeLimit, default_limit=settings.max_request_bytes,
                        upload_limit=settings.max_import_bytes)

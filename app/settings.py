@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     # Solve in a child process so a cancel can stop even a long solve; partitions in a process pool.
     solve_in_subprocess: bool = True
     allocation_executor: str = Field(default="process", pattern="^(inline|process)$")
+
+    # Signs the web UI's session cookies.  Unset: one is generated and kept in var/secret_key, so a
+    # restart keeps people signed in; set it when several servers share the sessions.
+    secret_key: SecretStr | None = None
 
 
 @lru_cache(maxsize=1)

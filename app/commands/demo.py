@@ -38,7 +38,7 @@ def register(cli: typer.Typer) -> None:
         for name, count in summary.counts.items():
             table.add_row(name, str(count))
         console.print(table)
-        _issue_demo_users()
+        _issue_demo_users(show_passwords=False)
 
     @demo.command("users")
     def users() -> None:
@@ -69,7 +69,7 @@ def register(cli: typer.Typer) -> None:
         Console().print(table)
 
 
-def _issue_demo_users() -> None:
+def _issue_demo_users(*, show_passwords: bool = True) -> None:
     from app.commands._db import session_factory
     from app.services.demo import demo_actors, demo_tenant_names
     from app.services.users import reset_users_of_actors
@@ -81,6 +81,11 @@ def _issue_demo_users() -> None:
     if not issued:
         err.print("[red]no demo actors: run `chanjiao demo seed` first[/red]")
         raise typer.Exit(1)
+    if not show_passwords:
+        # The seed makes the users; `demo users` (run by `make run`) hands out fresh passwords.
+        names = ", ".join(cred.username for cred in issued)
+        console.print(f"web UI users: {names} (passwords: `chanjiao demo users`)")
+        return
     table = Table(title="demo users of the web UI (sign in at /login)")
     for column in ("role", "tenant", "username", "password"):
         table.add_column(column, no_wrap=column in ("username", "password"), overflow="fold")

@@ -99,6 +99,10 @@ def create_user(session: Session, username: str, password: str, role: Role, *, c
     return users.add(User(username=username, password_hash=hash_password(password), actor_id=actor.id))
 
 
+# Letters and digits without look-alikes (0/O, 1/l/I): demo passwords are read off a terminal.
+_PASSWORD_ALPHABET = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # noqa: S105 - an alphabet
+
+
 @dataclass(frozen=True, slots=True)
 class Credentials:
     username: str
@@ -115,7 +119,7 @@ def reset_users_of_actors(session: Session, actors: list[Actor]) -> list[Credent
     existing = users.of_actors([a.id for a in actors])
     out: list[Credentials] = []
     for actor in actors:
-        password = secrets.token_urlsafe(9)
+        password = "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(14))
         user = existing.get(actor.id)
         if user is None:
             tenant = actor.college_id or actor.enterprise_id

@@ -1,0 +1,30 @@
+"""The web UI: server-rendered pages (Jinja2 + htmx) on the same services as the API.
+
+``install_web`` adds the pages, the vendored static files and the signed cookie session to the
+application.  Pages live at the site root; the API stays under /api/v1.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.staticfiles import StaticFiles
+
+from app.settings import Settings
+
+SESSION_COOKIE = "chanjiao_session"
+SESSION_MAX_AGE_S = 8 * 3600  # one working day
+
+
+def install_web(app: FastAPI, settings: Settings) -> None:
+    from app.web import auth, hr, office, scheduler
+    from app.web.secret import session_secret
+
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    for module in (auth, office, hr, scheduler):
+        app.include_router(module.router)
+    # SameSite=Lax keeps the cookie off cross-site POSTs; the CSRF token covers the rest.
+    app.add_middleware(SessionMiddleware, secret_key=session_secret(settings), session_cookie=SESSION_COOKIE,
+                       max_age=SESSION_MAX_AGE_S, same_site="lax")

@@ -1,0 +1,58 @@
+"""Read models of the web UI: published placements with the names people recognise them by."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.db.models import (
+    AllocationRun,
+    College,
+    Enterprise,
+    Opening,
+    Placement,
+    Program,
+    RunKind,
+    Student,
+)
+from app.repositories.runs import RunRepository
+from app.security import Principal
+
+
+class PlacementViewRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def published_internships(self, principal: Principal, *, opening_id: int | None = None,
+                              limit: int = 500) -> list[dict[str, Any]]:
+        """Internship placements of published runs the caller may see, newest run first."""
+        stmt = (
+            select(Placement.id, Placement.run_id, Placement.status, Placement.score, Placement.student_id,
+                   Student.student_no, Student.name, Program.id, Program.name, College.name,
+                   Opening.id, Opening.title, Enterprise.name)
+            .join(AllocationRun, AllocationRun.id == Placement.run_id)
+            .join(Student, Student.id == Placement.student_id)
+            .join(Program, Program.id == Student.program_id)
+            .join(College, College.id == Program.college_id)
+            .join(Opening, Opening.id == Placement.opening_id)
+            .join(Enterprise, Enterprise.id == Opening.enterprise_id)
+            .where(Placement.kind == RunKind.INTERNSHIP, AllocationRun.published_at.is_not(None),
+                   RunRepository.placement_visibility(principal))
+            .order_by(Placement.run_id.desc(), Placement.id)
+            .limit(limit)
+        )
+        if opening_id is not None:
+            stmt = stmt.where(Placement.opening_id == opening_id)
+        keys = ("id", "run_id", "status", "score", "student_id", "student_no", "student_name", "program_id",
+                "program", "college", "opening_id", "opening", "enterprise")
+        return [dict(zip(keys, row, strict=True)) for row in self.session.execute(stmt)]
+
+    def names(self, model: type[College] | type[Enterprise] | type[Program], ids: Iterable[int]) -> dict[int, str]:
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        return {int(i): str(n) for i, n in self.session.execute(
+            select(model.id, model.name).where(model.id.in_(wanted)))}

@@ -1,0 +1,33 @@
+"""What the web UI shows around placements: published placements per college or enterprise, and
+the names behind the ids of a run's KPIs.  Read-only; tenancy comes from the repositories."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.db.models import College, Enterprise, Program, Role
+from app.repositories.placement_views import PlacementViewRepository
+from app.security import Principal
+
+
+class PlacementViews:
+    def __init__(self, session: Session, principal: Principal) -> None:
+        self.principal = principal
+        self.repo = PlacementViewRepository(session)
+
+    def published(self, *, opening_id: int | None = None, limit: int = 500) -> list[dict[str, Any]]:
+        rows = self.repo.published_internships(self.principal, opening_id=opening_id, limit=limit)
+        if self.principal.role not in (Role.PLACEMENT_OFFICE, Role.ADMIN):
+            # A student's name is personal data: only their own college sees it; enterprises see the number.
+            for row in rows:
+                row["student_name"] = None
+        return rows
+
+    def names(self, *, colleges: Iterable[int] = (), enterprises: Iterable[int] = (),
+              programs: Iterable[int] = ()) -> dict[str, dict[int, str]]:
+        """College, enterprise and program names by id (names are not personal data)."""
+        return {"colleges": self.repo.names(College, colleges), "enterprises": self.repo.names(Enterprise, enterprises),
+                "programs": self.repo.names(Program, programs)}

@@ -1,0 +1,79 @@
+"""Server-rendered charts: geometry computed here, drawn as inline SVG by templates/charts.html.
+
+No JavaScript: every chart is also a table in the page for screen readers (the SVG is
+``aria-hidden``), so the numbers are never only in the picture.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+ROW_HEIGHT = 22
+LABEL_WIDTH = 190
+BAR_AREA = 300
+VALUE_WIDTH = 70
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: float | None
+    text: str  # the value as shown
+    x: float
+    y: float
+    width: float
+    negative: bool = False
+    below_target: bool = False
+
+
+@dataclass(frozen=True)
+class BarChart:
+    title: str
+    bars: list[Bar]
+    width: int
+    height: int
+    axis_x: float  # where zero is
+    target_x: float | None = None
+    target_text: str = ""
+
+    @property
+    def bar_height(self) -> int:
+        return ROW_HEIGHT - 6
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.0f}%"
+
+
+def share_bars(title: str, rows: Sequence[tuple[str, float | None]], *, target: float | None = None,
+               target_text: str = "") -> BarChart:
+    """Horizontal bars of shares in [0, 1] (rates, fill, hours share), optionally against a target."""
+    bars = []
+    for i, (label, value) in enumerate(rows):
+        width = 0.0 if value is None else max(0.0, min(1.0, value)) * BAR_AREA
+        bars.append(Bar(label, value, _percent(value), LABEL_WIDTH, i * ROW_HEIGHT + 3, width,
+                        below_target=target is not None and value is not None and value < target))
+    return BarChart(title, bars, LABEL_WIDTH + BAR_AREA + VALUE_WIDTH, max(1, len(rows)) * ROW_HEIGHT,
+                    LABEL_WIDTH, None if target is None else LABEL_WIDTH + target * BAR_AREA, target_text)
+
+
+def count_bars(title: str, rows: Sequence[tuple[str, int]]) -> BarChart:
+    """Horizontal bars of counts, scaled to the largest."""
+    top = max((v for _, v in rows), default=0) or 1
+    bars = [Bar(label, value, str(value), LABEL_WIDTH, i * ROW_HEIGHT + 3, value / top * BAR_AREA)
+            for i, (label, value) in enumerate(rows)]
+    return BarChart(title, bars, LABEL_WIDTH + BAR_AREA + VALUE_WIDTH, max(1, len(rows)) * ROW_HEIGHT, LABEL_WIDTH)
+
+
+def contribution_bars(title: str, rows: Sequence[tuple[str, float]]) -> BarChart:
+    """Diverging bars of a score's named contributions (log-odds): right adds to fit, left subtracts."""
+    top = max((abs(v) for _, v in rows), default=0.0) or 1.0
+    half = BAR_AREA / 2
+    axis = LABEL_WIDTH + half
+    bars = []
+    for i, (label, value) in enumerate(rows):
+        width = abs(value) / top * half
+        x = axis - width if value < 0 else axis
+        bars.append(Bar(label, value, f"{value:+.2f}", x, i * ROW_HEIGHT + 3, width, negative=value < 0))
+    return BarChart(title, bars, LABEL_WIDTH + BAR_AREA + VALUE_WIDTH, max(1, len(rows)) * ROW_HEIGHT, axis)

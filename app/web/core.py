@@ -1,0 +1,229 @@
+"""What every page shares: the unit of work, the signed-in user, CSRF checks, rendering, errors.
+
+Routes stay thin: they parse a form or query, call one service (the same services as the API) and
+render a template.  A service error becomes an HTML page (or an htmx fragment) with the same
+status the API would return.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Coroutine, Iterator
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlalchemy.orm import Session
+
+from app.db.models import Role
+from app.errors import ChanjiaoError, Forbidden
+from app.security import Principal
+from app.services.users import SignedIn, session_user
+from app.web.i18n import COOKIE, Gettext, choose_locale
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+_SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
+
+env = Environment(
+    loader=FileSystemLoader(str(TEMPLATES_DIR)),
+    autoescape=select_autoescape(("html", "svg")),
+    extensions=["jinja2.ext.i18n"],
+    undefined=StrictUndefined,  # a misspelt variable is an error in tests, not a blank on a page
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def N_(message: str) -> str:  # noqa: N802 - the name gettext tools look for
+    """Marks a message for the catalogue that is translated later, where it is shown."""
+    return message
+
+
+# The titles of app.errors, shown on error pages.
+ERROR_TITLES = [N_("Bad request"), N_("Unauthorized"), N_("Forbidden"), N_("Not found"), N_("Conflict"),
+                N_("Precondition failed"), N_("Payload too large"), N_("Unsupported media type"),
+                N_("Unprocessable content"), N_("Precondition required"), N_("Service unavailable")]
+
+
+class LoginRequired(Exception):
+    """No signed-in user: send the browser to the sign-in page."""
+
+
+class CsrfRefused(Exception):
+    """A form POST without the session's CSRF token."""
+
+
+# --------------------------------------------------------------------------- request state
+
+
+def gettext_of(request: Request) -> Gettext:
+    found = getattr(request.state, "gettext", None)
+    if found is None:
+        found = Gettext(choose_locale(request.cookies.get(COOKIE), request.headers.get("accept-language")))
+        request.state.gettext = found
+    return found
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not isinstance(token, str) or len(token) < 32:
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return token
+
+
+async def check_csrf(request: Request) -> None:
+    """Synchronizer token: every unsafe request carries the token kept in the signed session,
+    as a form field or (htmx) a header; a cross-site form cannot read it."""
+    if request.method in _SAFE:
+        return
+    expected = request.session.get("csrf")
+    sent = request.headers.get(CSRF_HEADER)
+    if not sent:
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            form = await request.form()  # Starlette caches it for the endpoint's Form parameters
+            value = form.get(CSRF_FIELD)
+            sent = value if isinstance(value, str) else None
+    if not isinstance(expected, str) or not sent or not secrets.compare_digest(expected, sent):
+        raise CsrfRefused
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """One request, one transaction: committed when the page is built, rolled back on error."""
+    factories = request.app.state.session_factories
+    session: Session = (factories.read if request.method in _SAFE else factories.write)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+DbDep = Annotated[Session, Depends(get_db, scope="function")]
+
+
+def current_user(request: Request, session: DbDep) -> SignedIn:
+    user_id = request.session.get("user_id")
+    user = session_user(session, user_id) if isinstance(user_id, int) else None
+    if user is None:
+        request.session.pop("user_id", None)
+        raise LoginRequired
+    request.state.user = user
+    return user
+
+
+UserDep = Annotated[SignedIn, Depends(current_user)]
+
+
+def require(user: SignedIn, *roles: Role) -> Principal:
+    """The user's principal when their role may use the page (admins may use every page)."""
+    if user.principal.role is not Role.ADMIN and user.principal.role not in roles:
+        raise Forbidden("this page is not for your role")
+    return user.principal
+
+
+def flash(request: Request, kind: str, message: str) -> None:
+    messages = list(request.session.get("flash", []))
+    messages.append([kind, message])
+    request.session["flash"] = messages[-5:]
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    # Only local paths: "//host" and "/\\host" would leave the site (open redirect).
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return default
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+NAV: dict[Role, list[tuple[str, str]]] = {
+    Role.PLACEMENT_OFFICE: [("/programs", "Programs"), ("/students", "Students"), ("/placements", "Placements")],
+    Role.ENTERPRISE_HR: [("/openings", "Openings"), ("/lecturers", "Lecturer offers"),
+                         ("/placements", "Placements")],
+    Role.SCHEDULER: [("/runs", "Allocation runs"), ("/runs/compare", "Compare")],
+}
+NAV[Role.ADMIN] = NAV[Role.SCHEDULER] + [("/programs", "Programs"), ("/openings", "Openings")]
+
+
+def render(request: Request, template: str, context: dict[str, Any] | None = None, *,
+           status_code: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
+    g = gettext_of(request)
+    user: SignedIn | None = getattr(request.state, "user", None)
+    messages = request.session.pop("flash", []) if "flash" in request.session else []
+    values: dict[str, Any] = {
+        "request": request,
+        "user": user,
+        "nav": NAV.get(user.principal.role, []) if user else [],
+        "csrf_token": csrf_token(request),
+        "locale": g.locale,
+        "html_lang": g.html_lang,
+        "gettext": g.gettext,
+        "ngettext": g.ngettext,
+        "_": g.gettext,
+        "flashes": messages,
+        "path": request.url.path,
+        "query": request.url.query,
+        **(context or {}),
+    }
+    html = env.get_template(template).render(values)
+    response = HTMLResponse(html, status_code=status_code, headers=headers)
+    response.headers["Content-Language"] = g.html_lang
+    # Pages show tenant data: never from a shared cache, and a back button re-asks after sign-out.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Vary"] = "Cookie, Accept-Language"
+    return response
+
+
+def error_page(request: Request, status: int, title: str, detail: str,
+               errors: list[dict[str, Any]] | None = None) -> HTMLResponse:
+    template = "fragments/error.html" if is_htmx(request) else "error.html"
+    return render(request, template, {"status": status, "title": title, "detail": detail,
+                                      "errors": errors or []}, status_code=status)
+
+
+class WebRoute(APIRoute):
+    """Turns the exceptions of a page into pages: sign-in redirects, CSRF refusals, service errors."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def page(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except LoginRequired:
+                target = "/login?next=" + quote(safe_next(request.url.path + (
+                    "?" + request.url.query if request.url.query else "")), safe="/")
+                if is_htmx(request):
+                    return Response(status_code=204, headers={"HX-Redirect": target})
+                return redirect(target)
+            except CsrfRefused:
+                _ = gettext_of(request).gettext
+                return error_page(request, 403, _("Forbidden"),
+                                  _("The form had expired or did not come from this site. Reload the page and "
+                                    "try again."))
+            except ChanjiaoError as exc:
+                _ = gettext_of(request).gettext
+                errors = exc.extra.get("errors") if isinstance(exc.extra.get("errors"), list) else None
+                return error_page(request, exc.status, _(exc.title), exc.detail, errors)
+
+        return page
