@@ -30,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db.base import Base, utcnow
+from matching.domain import EducationLevel as EducationLevel  # re-exported: the schema uses it
 
 # JSON lists of short strings (skills, slots, topics).  Plain JSON works on SQLite and PostgreSQL.
 StrList = JSON
@@ -46,13 +47,6 @@ def _enum(cls: type[enum.Enum], name: str) -> Enum:
         values_callable=lambda e: [m.value for m in e],
         validate_strings=True,
     )
-
-
-class EducationLevel(enum.StrEnum):
-    SECONDARY = "中职"
-    HIGHER_VOCATIONAL = "高职专科"
-    VOCATIONAL_BACHELOR = "职业本科"
-    BACHELOR = "普通本科"
 
 
 class RunKind(enum.StrEnum):
