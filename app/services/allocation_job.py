@@ -389,17 +389,23 @@ def input_digest(problem: InternshipProblem | LecturerProblem, solver_params: An
 # --------------------------------------------------------------------------- solve results → rows
 
 
+def _placed(violations: list[str], assigned_pair: np.ndarray, subject_ids: Sequence[str],
+            target_ids: Sequence[str], pair_target: np.ndarray, pair_score: np.ndarray) -> list[tuple[str, str, float]]:
+    """(subject, target, score) of every placement, once the independent checker found nothing."""
+    if violations:
+        raise RuntimeError("independent check failed: " + "; ".join(violations[:5]))
+    placed = np.flatnonzero(assigned_pair >= 0)
+    pairs = assigned_pair[placed]
+    return [(subject_ids[s], target_ids[t], float(v)) for s, t, v in
+            zip(placed.tolist(), pair_target[pairs].tolist(), pair_score[pairs].tolist(), strict=True)]
+
+
 def internship_outcome(problem: InternshipProblem, params: InternshipParams, result: InternshipResult,
                        unscorable: Sequence[dict[str, Any]], inputs: InternshipInputs) -> Solved:
     violations = check_internships(problem, params, result.assigned_pair,
                                    check_floors_and_stability=result.status in (Status.OPTIMAL, Status.FEASIBLE))
-    if violations:
-        raise RuntimeError("independent check failed: " + "; ".join(violations[:5]))
-    placed = np.flatnonzero(result.assigned_pair >= 0)
-    pairs = result.assigned_pair[placed]
-    placements = [(problem.student_ids[s], problem.opening_ids[o], float(v)) for s, o, v in
-                  zip(placed.tolist(), problem.pair_opening[pairs].tolist(), problem.pair_score[pairs].tolist(),
-                      strict=True)]
+    placements = _placed(violations, result.assigned_pair, problem.student_ids, problem.opening_ids,
+                         problem.pair_opening, problem.pair_score)
     college_of = {s.id: s.college_id for s in inputs.students}
     unplaced = [{"id": u.id, "college_id": u.group, "reasons": [r.value for r in u.reasons]} for u in result.unplaced]
     unplaced += [{**u, "college_id": college_of.get(u["id"], "")} for u in unscorable]
@@ -458,14 +464,8 @@ def internship_kpis(inputs: InternshipInputs, placements: Sequence[tuple[str, st
 
 def lecturer_outcome(problem: LecturerProblem, params: LecturerParams, result: LecturerResult,
                      inputs: LecturerInputs) -> Solved:
-    violations = check_lecturers(problem, params, result.assigned_pair)
-    if violations:
-        raise RuntimeError("independent check failed: " + "; ".join(violations[:5]))
-    placed = np.flatnonzero(result.assigned_pair >= 0)
-    pairs = result.assigned_pair[placed]
-    placements = [(problem.need_ids[n], problem.lecturer_ids[lec], float(v)) for n, lec, v in
-                  zip(placed.tolist(), problem.pair_lecturer[pairs].tolist(), problem.pair_score[pairs].tolist(),
-                      strict=True)]
+    placements = _placed(check_lecturers(problem, params, result.assigned_pair), result.assigned_pair,
+                         problem.need_ids, problem.lecturer_ids, problem.pair_lecturer, problem.pair_score)
     need_program = {n.id: n.program_id for n in inputs.needs}
     covered: dict[str, int] = defaultdict(int)
     total: dict[str, int] = defaultdict(int)
