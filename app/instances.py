@@ -275,7 +275,8 @@ def read_lecturer_problem(directory: Path) -> LecturerProblem:
 
 _INTERNSHIP_KEYS = {"kind", "mode", "proposer", "time_limit_s", "seed", "college_floor", "program_floor",
                     "quotas", "default_quota", "locks", "forbidden", "fairness", "partition_key",
-                    "exact_max_pairs", "lagrangian_iterations", "target_gap", "executor", "workers"}
+                    "exact_max_pairs", "lagrangian_iterations", "target_gap", "fallback_max_pairs",
+                    "price_of_stability", "executor", "workers"}
 _LECTURER_KEYS = {"kind", "time_limit_s", "seed", "target_share", "shortfall_penalty_per_hour", "workers",
                   "executor"}
 
@@ -345,6 +346,8 @@ def read_instance(directory: Path) -> Instance:
             exact_max_pairs=int(raw.get("exact_max_pairs", 5_000)),
             lagrangian_iterations=int(raw.get("lagrangian_iterations", 60)),
             target_gap=float(raw.get("target_gap", 0.002)),
+            fallback_max_pairs=int(raw.get("fallback_max_pairs", 200_000)),
+            price_of_stability=bool(raw.get("price_of_stability", True)),
         )
     except (KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, InstanceError):

@@ -9,6 +9,7 @@ checker before returning.
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -16,7 +17,7 @@ import numpy as np
 
 from matching.allocation.checker import CheckFailedError, check_internships
 from matching.allocation.constraints import Prepared, floor_conflicts, pair_lookup, prepare
-from matching.allocation.partition import Executor, InlineExecutor, split
+from matching.allocation.partition import Executor, InlineExecutor, ProcessExecutor, split
 from matching.allocation.preferences import strict_preferences
 from matching.allocation.problem import (
     IntArray,
@@ -30,7 +31,7 @@ from matching.allocation.problem import (
 )
 from matching.allocation.reasons import unplaced_reasons
 from matching.allocation.solvers.flow import solve_flow
-from matching.allocation.solvers.quota import solve_exact, solve_lagrangian
+from matching.allocation.solvers.quota import fold_quotas, solve_exact, solve_lagrangian
 from matching.allocation.solvers.stable import opening_proposing, student_proposing
 
 
@@ -49,23 +50,48 @@ def _empty() -> IntArray:
     return np.zeros(0, dtype=np.int64)
 
 
+def _flow_outcome(prepared: Prepared) -> PartOutcome:
+    """The exact answer when every remaining constraint is flow-expressible."""
+    locked = prepared.locked_pairs
+    flow = solve_flow(prepared)
+    if flow.college_short.any() or flow.program_short.any():
+        return PartOutcome(Status.INFEASIBLE, _empty(), 0, 0, "min-cost-flow",
+                           floor_conflicts(prepared, flow.college_short, flow.program_short))
+    objective = flow.value + int(prepared.weights[locked].sum())
+    return PartOutcome(Status.OPTIMAL, np.concatenate([locked, flow.chosen]), objective, objective,
+                       "min-cost-flow")
+
+
 def _solve_with_floors(prepared: Prepared, params: InternshipParams, deadline: float) -> PartOutcome:
     """Optimal mode for one part whose floors are already in ``prepared``."""
-    locked = prepared.locked_pairs
-    locked_weight = int(prepared.weights[locked].sum())
+    if not _floors_nest(prepared):
+        # College and program floors on crossing groups are no flow: CP-SAT decides them.
+        return _exact_outcome(prepared, params, deadline)
     if prepared.quotas.n_groups == 0:
-        flow = solve_flow(prepared)
-        if flow.college_short.any() or flow.program_short.any():
-            return PartOutcome(Status.INFEASIBLE, _empty(), 0, 0, "min-cost-flow",
-                               floor_conflicts(prepared, flow.college_short, flow.program_short))
-        objective = flow.value + locked_weight
-        return PartOutcome(Status.OPTIMAL, np.concatenate([locked, flow.chosen]), objective, objective,
-                           "min-cost-flow")
+        return _flow_outcome(prepared)
+    reach = _quota_reach_conflicts(prepared)
+    if reach:
+        return PartOutcome(Status.INFEASIBLE, _empty(), 0, 0, "precheck", reach)
+    # Quotas that are really enterprise caps (one college per enterprise) leave the quota model.
+    folded = fold_quotas(prepared)
+    if folded.quotas.n_groups == 0:
+        return _flow_outcome(folded)
+    locked = folded.locked_pairs
+    locked_weight = int(folded.weights[locked].sum())
     remaining = max(deadline - time.monotonic(), 0.0)
-    if prepared.problem.n_pairs <= params.exact_max_pairs:
-        outcome = solve_exact(prepared, remaining, params.seed)
+    if folded.problem.n_pairs <= params.exact_max_pairs:
+        outcome = solve_exact(folded, remaining, params.seed)
     else:
-        outcome = solve_lagrangian(prepared, params.lagrangian_iterations, params.target_gap, deadline)
+        outcome = solve_lagrangian(folded, params.lagrangian_iterations, params.target_gap, deadline)
+        remaining = deadline - time.monotonic()
+        if (outcome.status == Status.NO_SOLUTION_IN_TIME and remaining > 0
+                and folded.problem.n_pairs <= params.fallback_max_pairs):
+            # No repair met the floors: CP-SAT decides the part, keeping the better of the two bounds.
+            exact = solve_exact(folded, remaining, params.seed)
+            if exact.status != Status.NO_SOLUTION_IN_TIME:
+                exact.bound = min(exact.bound, outcome.bound) if exact.status == Status.FEASIBLE else exact.bound
+                exact.method = "lagrangian-flow+cp-sat"
+                outcome = exact
     if outcome.status == Status.INFEASIBLE:
         relaxed = solve_flow(prepared)
         conflicts = floor_conflicts(prepared, relaxed.college_short, relaxed.program_short) or (
@@ -76,6 +102,48 @@ def _solve_with_floors(prepared: Prepared, params: InternshipParams, deadline: f
     return PartOutcome(outcome.status, np.concatenate([locked, outcome.chosen]),
                        outcome.objective + locked_weight, outcome.bound + locked_weight, outcome.method,
                        stats={"lagrangian_iterations": outcome.iterations} if outcome.iterations else {})
+
+
+def _floors_nest(prepared: Prepared) -> bool:
+    """Whether the floor groups form a tree (every floored program inside one college)."""
+    if not (prepared.college_min_left.any() and prepared.program_min_left.any()):
+        return True
+    problem = prepared.problem
+    keys = np.unique(problem.student_program.astype(np.int64) * len(problem.college_ids)
+                     + problem.student_college)
+    return len(keys) == len(np.unique(keys // len(problem.college_ids)))
+
+
+def _exact_outcome(prepared: Prepared, params: InternshipParams, deadline: float) -> PartOutcome:
+    locked = prepared.locked_pairs
+    locked_weight = int(prepared.weights[locked].sum())
+    outcome = solve_exact(prepared, max(deadline - time.monotonic(), 0.0), params.seed)
+    if outcome.status == Status.INFEASIBLE:
+        return PartOutcome(Status.INFEASIBLE, _empty(), 0, 0, outcome.method,
+                           ["college and program floors cannot both be met with the seats, caps and quotas"])
+    if outcome.status == Status.NO_SOLUTION_IN_TIME:
+        return PartOutcome(outcome.status, _empty(), 0, outcome.bound + locked_weight, outcome.method)
+    return PartOutcome(outcome.status, np.concatenate([locked, outcome.chosen]),
+                       outcome.objective + locked_weight, outcome.bound + locked_weight, outcome.method)
+
+
+def _quota_reach_conflicts(prepared: Prepared) -> list[str]:
+    """Floors of colleges that their quotas alone rule out (an exact, cheap infeasibility test)."""
+    problem = prepared.problem
+    quotas = prepared.quotas
+    live = prepared.usable & (prepared.seats_left[problem.pair_opening] > 0)
+    n_colleges = len(problem.college_ids)
+    # A student with a quota-free live pair can always count; otherwise reach is the quotas left.
+    free_students = np.unique(problem.pair_student[live & (quotas.pair_group < 0)])
+    reachable = np.bincount(problem.student_college[free_students], minlength=n_colleges).astype(np.int64)
+    used_groups = np.unique(quotas.pair_group[live & (quotas.pair_group >= 0)])
+    np.add.at(reachable, quotas.college[used_groups], prepared.quota_left[used_groups])
+    students = np.unique(problem.pair_student[live])
+    reachable = np.minimum(reachable, np.bincount(problem.student_college[students], minlength=n_colleges))
+    short = np.flatnonzero(reachable < prepared.college_min_left)
+    return [f"floor of college {problem.college_ids[c]} needs {int(prepared.college_min_left[c])} more "
+            f"placements, its students and (college, enterprise) quotas allow at most {int(reachable[c])}"
+            for c in short]
 
 
 def _quota_floor_conflicts(prepared: Prepared) -> list[str]:
@@ -140,8 +208,10 @@ def _params_for(part: InternshipProblem, params: InternshipParams) -> Internship
                                forbidden=tuple(p for p in params.forbidden if p[0] in own))
 
 
-def _solve_part(task: tuple[InternshipProblem, InternshipParams, float]) -> PartOutcome:
-    problem, params, deadline = task
+def _solve_part(task: tuple[InternshipProblem, InternshipParams, float, float]) -> PartOutcome:
+    problem, params, deadline, budget = task
+    # Each part gets its share of the time (by size and workers) so that late parts are not starved.
+    deadline = min(deadline, time.monotonic() + budget)
     prepared = prepare(problem, params)
     if prepared.conflicts:
         return PartOutcome(Status.INFEASIBLE, _empty(), 0, 0, "precheck", list(prepared.conflicts))
@@ -173,6 +243,18 @@ def _solve_stable(problem: InternshipProblem, params: InternshipParams) -> PartO
                "price_of_stability": round(optimum / objective, 6) if objective else float("nan")})
 
 
+def _workers(executor: Executor) -> int:
+    if isinstance(executor, ProcessExecutor):
+        return executor.max_workers or os.cpu_count() or 1
+    return 1
+
+
+def _budgets(sizes: list[int], workers: int, seconds: float) -> list[float]:
+    """Seconds per part: proportional to its candidate pairs, ``workers`` parts running at once."""
+    total = max(sum(sizes), 1)
+    return [seconds * min(1.0, workers * size / total) for size in sizes]
+
+
 def solve_internships(problem: InternshipProblem, params: InternshipParams,
                       executor: Executor | None = None) -> InternshipResult:
     """Solve an internship allocation and verify it.
@@ -201,11 +283,14 @@ def solve_internships(problem: InternshipProblem, params: InternshipParams,
         if len(parts) > 1:
             pair_lookup(problem, params.locks + params.forbidden)  # unknown ids fail here, once
             maps = [part.pairs for part in parts]
-            parts_out = (executor or InlineExecutor()).map(
-                _solve_part, [(part.problem, _params_for(part.problem, params), deadline) for part in parts])
+            pool = executor or InlineExecutor()
+            budgets = _budgets([part.problem.n_pairs for part in parts], _workers(pool),
+                               deadline - time.monotonic())
+            parts_out = pool.map(_solve_part, [(part.problem, _params_for(part.problem, params), deadline, budget)
+                                               for part, budget in zip(parts, budgets, strict=True)])
         else:
             maps = [np.arange(problem.n_pairs, dtype=np.int64)]
-            parts_out = [_solve_part((problem, params, deadline))]
+            parts_out = [_solve_part((problem, params, deadline, params.time_limit_s))]
 
     statuses = {p.status for p in parts_out}
     conflicts = tuple(c for p in parts_out for c in p.conflicts)

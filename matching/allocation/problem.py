@@ -89,6 +89,10 @@ class InternshipParams:
     exact_max_pairs: int = 5_000
     lagrangian_iterations: int = 60
     target_gap: float = 0.002
+    # A large part whose Lagrangian repair never met the floors falls back to CP-SAT up to this size.
+    fallback_max_pairs: int = 200_000
+    # Stable mode: also solve the optimum to report the price of stability (one extra flow).
+    price_of_stability: bool = True
 
 
 @dataclass(slots=True)

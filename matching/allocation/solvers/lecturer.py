@@ -15,6 +15,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from matching.allocation.problem import IntArray, LecturerParams, LecturerProblem, Status
+from matching.allocation.solvers.cpsat import configure
 
 
 @dataclass(slots=True)
@@ -78,9 +79,7 @@ def solve_lecturer_model(problem: LecturerProblem, params: LecturerParams, pairs
         model.add_hint(var, a in hinted)
 
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(params.time_limit_s, 0.01)
-    solver.parameters.random_seed = params.seed
-    solver.parameters.num_workers = max(params.workers, 1)
+    configure(solver, params.time_limit_s, params.seed, params.workers)
     status = solver.solve(model)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         values = np.array([solver.boolean_value(v) for v in x], dtype=bool)

@@ -12,14 +12,16 @@ Two methods, both reporting a valid upper bound:
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 
 import numpy as np
 from ortools.sat.python import cp_model
 
-from matching.allocation.constraints import Prepared
+from matching.allocation.constraints import Prepared, QuotaGroups
 from matching.allocation.problem import UNLIMITED, BoolArray, IntArray, Status
+from matching.allocation.solvers.cpsat import configure
 from matching.allocation.solvers.flow import solve_flow
 
 # Multipliers are integers in units of 1/SCALE of a weight, so flow costs stay integral.
@@ -92,11 +94,9 @@ def solve_exact(prepared: Prepared, time_limit_s: float, seed: int, hint: IntArr
             model.add_hint(var, bool(hinted[a]))
 
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(time_limit_s, 0.01)
-    solver.parameters.random_seed = seed
-    # Interleaved search keeps several strategies while staying deterministic for a given seed.
-    solver.parameters.num_workers = 4
-    solver.parameters.interleave_search = True
+    # One worker: deterministic, and on these models far quicker to prove optimality than several
+    # (which spend seconds coordinating on a few hundred variables).
+    configure(solver, time_limit_s, seed, workers=1)
     status = solver.solve(model)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         values = np.array([solver.boolean_value(v) for v in x], dtype=bool)
@@ -109,6 +109,43 @@ def solve_exact(prepared: Prepared, time_limit_s: float, seed: int, hint: IntArr
     if status == cp_model.INFEASIBLE:
         return QuotaOutcome(Status.INFEASIBLE, empty, 0, 0, "cp-sat")
     return QuotaOutcome(Status.NO_SOLUTION_IN_TIME, empty, 0, int(solver.best_objective_bound), "cp-sat")
+
+
+def fold_quotas(prepared: Prepared) -> Prepared:
+    """Fold into enterprise caps every quota that is one (exact, no relaxation).
+
+    When all live pairs at an enterprise belong to one (college, enterprise) group, that quota bounds
+    exactly the placements an enterprise cap bounds, so the cap becomes ``min(cap, quota)`` and the
+    group disappears; groups without live pairs bind nothing and disappear too.  A part with a single
+    college (common when parts follow provinces) thereby becomes a plain min-cost flow.
+    """
+    problem = prepared.problem
+    quotas = prepared.quotas
+    n_groups = quotas.n_groups
+    if n_groups == 0:
+        return prepared
+    live = prepared.usable & (prepared.seats_left[problem.pair_opening] > 0)
+    enterprise = problem.opening_enterprise[problem.pair_opening[live]].astype(np.int64)
+    group = quotas.pair_group[live]
+    keys = np.unique(enterprise * (n_groups + 1) + (group + 1))
+    key_enterprise = keys // (n_groups + 1)
+    key_group = keys % (n_groups + 1) - 1
+    per_enterprise = np.bincount(key_enterprise, minlength=len(problem.enterprise_ids))
+    sole = (per_enterprise[key_enterprise] == 1) & (key_group >= 0)
+    folded_groups = key_group[sole]
+    keep = np.zeros(n_groups, dtype=bool)
+    keep[np.unique(group[group >= 0])] = True  # groups with live pairs
+    keep[folded_groups] = False
+    caps = prepared.cap_left.copy()
+    folded_enterprises = key_enterprise[sole]
+    limit = prepared.quota_left[folded_groups]
+    current = caps[folded_enterprises]
+    caps[folded_enterprises] = np.where(current == UNLIMITED, limit, np.minimum(current, limit))
+    renumber = np.full(n_groups + 1, -1, dtype=np.int64)
+    renumber[:-1][keep] = np.arange(int(keep.sum()), dtype=np.int64)
+    folded = QuotaGroups(pair_group=renumber[quotas.pair_group], limit=quotas.limit[keep],
+                         college=quotas.college[keep], enterprise=quotas.enterprise[keep])
+    return dataclasses.replace(prepared, cap_left=caps, quotas=folded, quota_left=prepared.quota_left[keep])
 
 
 def _trim_to_quotas(prepared: Prepared, chosen: IntArray, gains: IntArray) -> IntArray:
@@ -166,45 +203,80 @@ def _floors_met(prepared: Prepared, chosen: IntArray) -> bool:
     return bool(np.all(college >= prepared.college_min_left) and np.all(program >= prepared.program_min_left))
 
 
-def repair(prepared: Prepared, chosen: IntArray, gains: IntArray) -> IntArray | None:
-    """Turn a quota-violating flow solution into a feasible allocation, or None if floors break."""
+def quick_repair(prepared: Prepared, chosen: IntArray, gains: IntArray) -> IntArray:
+    """A quota-respecting allocation near ``chosen``: trim every group to its quota, then top up."""
+    return _greedy_top_up(prepared, _trim_to_quotas(prepared, chosen, gains), prepared.usable)
+
+
+def _floor_units(prepared: Prepared, chosen: IntArray) -> int:
+    """Placements that count toward a floor (capped at each floor): what the flows maximise first."""
     problem = prepared.problem
-    current = _trim_to_quotas(prepared, chosen, gains)
-    for _ in range(2):
-        usage = _usage(prepared, current)
-        if np.all(usage <= prepared.quota_left):
-            placed = np.zeros(problem.n_students, dtype=bool)
-            placed[problem.pair_student[current]] = True
-            groups = prepared.quotas.pair_group
-            slack = prepared.quota_left - usage
-            open_group = (groups < 0) | (slack[np.maximum(groups, 0)] > 0)
-            residual = prepared.usable & ~placed[problem.pair_student] & open_group
-            seats = prepared.seats_left - np.bincount(problem.pair_opening[current],
-                                                      minlength=problem.n_openings)
-            ents = problem.opening_enterprise[problem.pair_opening[current]]
-            caps = np.where(prepared.cap_left == UNLIMITED, UNLIMITED,
-                            prepared.cap_left - np.bincount(ents, minlength=len(prepared.cap_left)))
-            students = problem.pair_student[current]
-            college_min = np.maximum(prepared.college_min_left - np.bincount(
-                problem.student_college[students], minlength=len(problem.college_ids)), 0)
+    students = problem.pair_student[chosen]
+    college = np.bincount(problem.student_college[students], minlength=len(problem.college_ids))
+    program = np.bincount(problem.student_program[students], minlength=len(problem.program_ids))
+    return int(np.minimum(college, prepared.college_min_left).sum()
+               + np.minimum(program, prepared.program_min_left).sum())
+
+
+def improve_by_college(prepared: Prepared, chosen: IntArray, deadline: float, rounds: int = 3) -> IntArray:
+    """Block-coordinate ascent: re-solve one college at a time exactly, the others held fixed.
+
+    With the other colleges' placements fixed, a single college's (college, enterprise) quotas are
+    plain caps on enterprises, so its best re-placement (floors first, then fit) is one exact
+    min-cost flow over its own pairs.  Each accepted step meets at least as many floor units and
+    gains weight, so the allocation only improves; quotas, seats and caps hold throughout.
+    """
+    problem = prepared.problem
+    quotas = prepared.quotas
+    pair_college = problem.student_college[problem.pair_student].astype(np.int64)
+    pair_opening = problem.pair_opening
+    pair_enterprise = problem.opening_enterprise[pair_opening].astype(np.int64)
+    live = prepared.usable & (prepared.seats_left[pair_opening] > 0)
+    colleges = np.unique(pair_college[live]).tolist()
+    n_colleges = len(problem.college_ids)
+    n_enterprises = len(problem.enterprise_ids)
+    current = np.sort(chosen)
+    score = (_floor_units(prepared, current), int(prepared.weights[current].sum()))
+    for round_number in range(rounds):
+        improved = False
+        for c in colleges:
+            # The first round always completes: it is what turns a rough repair into a good answer.
+            if round_number > 0 and time.monotonic() > deadline:
+                return current
+            mine = pair_college[current] == c
+            others = current[~mine]
+            seats = prepared.seats_left - np.bincount(pair_opening[others], minlength=problem.n_openings)
+            used = np.bincount(pair_enterprise[others], minlength=n_enterprises)
+            caps = np.where(prepared.cap_left == UNLIMITED, UNLIMITED, prepared.cap_left - used)
+            own = quotas.college == c
+            quota_enterprise = quotas.enterprise[own]
+            limit = prepared.quota_left[own]
+            cap_now = caps[quota_enterprise]
+            caps[quota_enterprise] = np.where(cap_now == UNLIMITED, limit, np.minimum(cap_now, limit))
+            college_min = np.zeros(n_colleges, dtype=np.int64)
+            college_min[c] = prepared.college_min_left[c]
+            other_students = problem.pair_student[others]
             program_min = np.maximum(prepared.program_min_left - np.bincount(
-                problem.student_program[students], minlength=len(problem.program_ids)), 0)
-            if not residual.any():
-                break
-            refill = solve_flow(prepared, gains=prepared.weights, usable=residual, seats=seats, caps=caps,
-                                college_min=college_min, program_min=program_min)
-            if len(refill.chosen) == 0:
-                break
-            current = _trim_to_quotas(prepared, np.concatenate([current, refill.chosen]), prepared.weights)
-    current = _greedy_top_up(prepared, current, prepared.usable)
-    return current if _floors_met(prepared, current) else None
+                problem.student_program[other_students], minlength=len(problem.program_ids)), 0)
+            program_min[problem.student_program[problem.student_college != c]] = 0
+            flow = solve_flow(prepared, usable=prepared.usable & (pair_college == c), seats=seats, caps=caps,
+                              college_min=college_min, program_min=program_min)
+            candidate = np.sort(np.concatenate([others, flow.chosen]))
+            new_score = (_floor_units(prepared, candidate), int(prepared.weights[candidate].sum()))
+            if new_score > score:
+                current, score, improved = candidate, new_score, True
+        if not improved:
+            break
+    return current
 
 
 def solve_lagrangian(prepared: Prepared, iterations: int, target_gap: float, deadline: float) -> QuotaOutcome:
-    """Subgradient optimisation of the quota multipliers over exact flows, with repair each step.
+    """Subgradient optimisation of the quota multipliers over exact flows (the bound), with repairs.
 
-    Iteration counts (not the clock) drive the method so that results are reproducible; the
-    deadline only cuts a run short.
+    Every step's relaxed flow is trimmed to the quotas and topped up (cheap); the first and the most
+    valuable of these are then improved by :func:`improve_by_college`, which also restores floors.
+    Iteration counts (not the clock) drive the method so that results are reproducible; the deadline
+    only cuts a run short.
     """
     base = prepared.weights * SCALE
     n_groups = prepared.quotas.n_groups
@@ -213,15 +285,28 @@ def solve_lagrangian(prepared: Prepared, iterations: int, target_gap: float, dea
     best_bound = np.iinfo(np.int64).max  # in SCALE units
     best_value = -1
     best_chosen: IntArray | None = None
-    step_scale = 2.0
+    seed_value = -1
+    seed_chosen: IntArray | None = None
+    seed_polished = False
+    step_scale = 1.0
     stale = 0
     done = 0
+
+    def polish(candidate: IntArray) -> None:
+        nonlocal best_value, best_chosen
+        improved = improve_by_college(prepared, candidate, deadline)
+        if _floors_met(prepared, improved):
+            value = int(prepared.weights[improved].sum())
+            if value > best_value:
+                best_value, best_chosen = value, improved
+
     for it in range(max(iterations, 1)):
         done = it + 1
         lam = np.rint(multipliers).astype(np.int64)
         gains = base - np.where(groups >= 0, lam[np.maximum(groups, 0)], 0)
         flow = solve_flow(prepared, gains=gains)
         if flow.college_short.any() or flow.program_short.any():
+            # The flow is a relaxation of the quota problem: floors it cannot reach are infeasible.
             empty = np.zeros(0, dtype=np.int64)
             return QuotaOutcome(Status.INFEASIBLE, empty, 0, 0, "lagrangian-flow", done)
         usage = _usage(prepared, flow.chosen)
@@ -231,14 +316,16 @@ def solve_lagrangian(prepared: Prepared, iterations: int, target_gap: float, dea
             stale = 0
         else:
             stale += 1
-        if stale >= 4:
+        if stale >= 3:
             step_scale /= 2
             stale = 0
-        candidate = repair(prepared, flow.chosen, gains)
-        if candidate is not None:
-            value = int(prepared.weights[candidate].sum())
-            if value > best_value:
-                best_value, best_chosen = value, candidate
+        candidate = quick_repair(prepared, flow.chosen, gains)
+        value = int(prepared.weights[candidate].sum())
+        if value > seed_value:
+            seed_value, seed_chosen, seed_polished = value, candidate, False
+        if it == 0:
+            polish(candidate)
+            seed_polished = True
         subgradient = (usage - prepared.quota_left).astype(np.float64)
         # Multipliers of groups with slack only fall; those already at zero stay there.
         subgradient[(multipliers <= 0) & (subgradient < 0)] = 0.0
@@ -253,10 +340,12 @@ def solve_lagrangian(prepared: Prepared, iterations: int, target_gap: float, dea
         reference = best_value * SCALE if best_value >= 0 else 0.95 * best_bound
         step = step_scale * max(dual - reference, SCALE) / norm
         multipliers = np.maximum(multipliers + step * subgradient, 0.0)
+    if seed_chosen is not None and not seed_polished:
+        polish(seed_chosen)
+    bound_w = int(best_bound // SCALE)
     if best_chosen is None:
         empty = np.zeros(0, dtype=np.int64)
-        return QuotaOutcome(Status.NO_SOLUTION_IN_TIME, empty, 0, int(best_bound // SCALE),
-                            "lagrangian-flow", done)
-    bound = max(int(best_bound // SCALE), best_value)
+        return QuotaOutcome(Status.NO_SOLUTION_IN_TIME, empty, 0, bound_w, "lagrangian-flow", done)
+    bound = max(bound_w, best_value)
     status = Status.OPTIMAL if bound == best_value else Status.FEASIBLE
     return QuotaOutcome(status, best_chosen, best_value, bound, "lagrangian-flow", done)
