@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 ROW_HEIGHT = 22
-LABEL_WIDTH = 190
-BAR_AREA = 300
-VALUE_WIDTH = 70
+LABEL_WIDTH = 230
+BAR_AREA = 320
+VALUE_WIDTH = 60
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,10 @@ class BarChart:
     @property
     def bar_height(self) -> int:
         return ROW_HEIGHT - 6
+
+    @property
+    def label_width(self) -> int:
+        return LABEL_WIDTH
 
 
 def _percent(value: float | None) -> str:

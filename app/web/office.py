@@ -16,7 +16,18 @@ from app.services.runs import RunService
 from app.settings import Settings
 from app.tabular import MEDIA_TYPES, FileType, read_table, write_csv, write_xlsx
 from app.web.charts import contribution_bars
-from app.web.core import DbDep, UserDep, WebRoute, check_csrf, flash, gettext_of, redirect, render, require
+from app.web.core import (
+    DbDep,
+    UserDep,
+    WebRoute,
+    check_csrf,
+    flash,
+    gettext_of,
+    is_htmx,
+    redirect,
+    render,
+    require,
+)
 from app.web.labels import feature_label
 
 router = APIRouter(route_class=WebRoute, dependencies=[Depends(check_csrf)], include_in_schema=False)
@@ -38,16 +49,27 @@ def programs(request: Request, session: DbDep, user: UserDep) -> Response:
 
 
 @router.get("/programs/{program_id}")
+def program(request: Request, program_id: int, session: DbDep, user: UserDep) -> Response:
+    principal = require(user, *OFFICE)
+    row = ProgramService(session, principal).get(program_id)
+    # The ranked openings come in a second request (htmx, on load): scoring every opening of the
+    # term takes longer than the page itself, and the program's facts should not wait for it.
+    return render(request, "office/program.html", {"program": row})
+
+
+@router.get("/programs/{program_id}/matches")
 def program_matches(request: Request, program_id: int, session: DbDep, user: UserDep) -> Response:
     principal = require(user, *OFFICE)
-    program = ProgramService(session, principal).get(program_id)
+    row = ProgramService(session, principal).get(program_id)
     matches = MatchService(session, principal).openings_for_program(program_id, limit=15, explain=8)
     _ = gettext_of(request).gettext
     charts = [contribution_bars(_("Why “%(title)s” fits") % {"title": m.label},
                                 [(_(feature_label(str(c["feature"]))), float(c["contribution"]))
                                  for c in m.explanation]) for m in matches.items]
-    return render(request, "office/program.html", {"program": program, "matches": matches,
-                                                   "rows": list(zip(matches.items, charts, strict=True))})
+    # Without JavaScript the "show matches" link opens this as a page of its own.
+    template = "fragments/program_matches.html" if is_htmx(request) else "office/program_matches.html"
+    return render(request, template, {"program": row, "matches": matches,
+                                      "rows": list(zip(matches.items, charts, strict=True))})
 
 
 @router.get("/students")

@@ -98,7 +98,12 @@ def test_placement_office_pages_show_only_its_own_students(as_user: Login, marke
     assert "college_a-no-1" in export.text and "college_b" not in export.text
     program = client.get(f"/programs/{market['programs']['college_a']}")
     assert program.status_code == 200
-    assert "<svg" in program.text and "数据分析实习生" in program.text
+    assert 'hx-trigger="load"' in program.text
+    matches = client.get(f"/programs/{market['programs']['college_a']}/matches", headers={"HX-Request": "true"})
+    assert matches.status_code == 200 and "<html" not in matches.text
+    assert "<svg" in matches.text and "数据分析实习生" in matches.text
+    # Without htmx (no JavaScript) the same matches come as a page of their own.
+    assert "<html" in client.get(f"/programs/{market['programs']['college_a']}/matches").text
     client = as_user("college_b")
     students = client.get("/students")
     assert "college_b-no-0" in students.text and "college_a" not in students.text
