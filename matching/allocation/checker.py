@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from matching.allocation.preferences import strict_preferences
+from matching.allocation.preferences import StrictPreferences, strict_preferences
 from matching.allocation.problem import (
     UNLIMITED,
     IntArray,
@@ -121,12 +121,15 @@ def check_locks_and_forbidden(problem: InternshipProblem, params: InternshipPara
 
 def count_blocking_pairs(problem: InternshipProblem, assigned_pair: IntArray, seed: int,
                          forbidden: tuple[tuple[str, str], ...] = (),
-                         locks: tuple[tuple[str, str], ...] = ()) -> int:
+                         locks: tuple[tuple[str, str], ...] = (),
+                         prefs: StrictPreferences | None = None) -> int:
     """Pairs (s, o), acceptable to both, where s prefers o and o has room or prefers s to someone.
 
     Locked students neither move nor can be displaced, so they take part only by holding seats.
+    ``prefs`` may pass the orders already derived for ``seed`` (the one shared definition of the
+    instance's strict preferences); the count itself is computed here, from scratch.
     """
-    prefs = strict_preferences(problem, seed)
+    prefs = strict_preferences(problem, seed) if prefs is None else prefs
     n = problem.n_students
     locked_ids = {s for s, _ in locks}
     locked = np.array([sid in locked_ids for sid in problem.student_ids], dtype=bool) if locks else (
@@ -151,7 +154,8 @@ def count_blocking_pairs(problem: InternshipProblem, assigned_pair: IntArray, se
 
 
 def check_internships(problem: InternshipProblem, params: InternshipParams, assigned_pair: IntArray,
-                      check_floors_and_stability: bool = True) -> list[str]:
+                      check_floors_and_stability: bool = True,
+                      prefs: StrictPreferences | None = None) -> list[str]:
     """All internship rules.
 
     ``check_floors_and_stability`` is off only for a result without placements (infeasible, or no
@@ -168,7 +172,7 @@ def check_internships(problem: InternshipProblem, params: InternshipParams, assi
         problems += check_floors(problem, params, assigned_pair)
         if params.mode == Mode.STABLE:
             blocking = count_blocking_pairs(problem, assigned_pair, params.seed, params.forbidden,
-                                            params.locks)
+                                            params.locks, prefs)
             if blocking:
                 problems.append(f"{blocking} blocking pairs in a stable result")
     return problems

@@ -24,8 +24,26 @@ class StrictPreferences:
     opening_position: IntArray
 
 
+def _bits(values: IntArray) -> int:
+    return int(values.max()).bit_length() if values.size else 0
+
+
+def _sort_order(owner: IntArray, primary: IntArray, lottery: IntArray) -> IntArray:
+    """Order by (owner, primary, lottery); the lottery is a permutation, so the keys are unique.
+
+    When the three fit in 63 bits they are packed into one integer and sorted once, several times
+    faster than a three-key lexsort; the order is the same either way.
+    """
+    primary = primary - (int(primary.min()) if primary.size else 0)
+    lottery_bits, primary_bits = _bits(lottery), _bits(primary)
+    if _bits(owner) + primary_bits + lottery_bits <= 63:
+        key = (owner << (primary_bits + lottery_bits)) | (primary << lottery_bits) | lottery
+        return np.argsort(key)
+    return np.lexsort((lottery, primary, owner))
+
+
 def _positions(owner: IntArray, primary: IntArray, lottery: IntArray, acceptable: np.ndarray) -> IntArray:
-    order = np.lexsort((lottery, primary, owner))
+    order = _sort_order(owner, primary, lottery)
     ranked_owner = owner[order]
     acceptable_sorted = acceptable[order].astype(np.int64)
     # Position = number of acceptable entries of the same owner before this one.

@@ -1,12 +1,10 @@
 """Deferred acceptance (Gale–Shapley) for internships with seats, student- or opening-proposing.
 
-Plain Python over flat numpy-derived lists: the number of proposals, not the number of candidate
-pairs, drives the cost, and it stays a small multiple of the number of students in practice.
+Student-proposing runs in vectorised rounds (numpy); opening-proposing is plain Python over flat
+numpy-derived lists, where the number of proposals, not of candidate pairs, drives the cost.
 """
 
 from __future__ import annotations
-
-import heapq
 
 import numpy as np
 
@@ -25,40 +23,59 @@ def _lists(owner: IntArray, position: IntArray, eligible: BoolArray, n_owners: i
 
 def student_proposing(problem: InternshipProblem, prefs: StrictPreferences, seats: IntArray,
                       usable: BoolArray) -> IntArray:
-    """Student-optimal stable matching; returns the chosen pair per student, -1 if unplaced."""
+    """Student-optimal stable matching; returns the chosen pair per student, -1 if unplaced.
+
+    Vectorised deferred acceptance in rounds: every free student proposes to the next opening on
+    their list at once; each opening keeps its best ``seats`` among held and new proposals and
+    rejects the rest.  A proposal to a full opening that ranks the student below its worst held
+    one is rejected without sorting.  The student-optimal stable matching does not depend on the
+    order of proposals, so this equals the one-at-a-time algorithm.
+    """
     eligible = usable & (prefs.student_position >= 0) & (prefs.opening_position >= 0)
     pair_student = problem.pair_student.astype(np.int64)
-    flat, starts = _lists(pair_student, prefs.student_position, eligible, problem.n_students)
-    pair_opening = problem.pair_opening.tolist()
-    opening_pos = prefs.opening_position.tolist()
-    student_of = pair_student.tolist()
-    capacity = seats.tolist()
-    held: list[list[tuple[int, int]]] = [[] for _ in range(problem.n_openings)]
-    cursor = starts[:-1]
+    idx = np.flatnonzero(eligible)
+    order = idx[np.lexsort((prefs.student_position[idx], pair_student[idx]))]
+    n_students, n_openings = problem.n_students, problem.n_openings
+    student_of = pair_student[order]
+    opening_of = problem.pair_opening[order].astype(np.int64)
+    rank_of = prefs.opening_position[order].astype(np.int64)
+    starts = np.searchsorted(student_of, np.arange(n_students + 1), side="left")
+    cursor = starts[:-1].copy()
     end = starts[1:]
-    free = [s for s in range(problem.n_students - 1, -1, -1) if cursor[s] < end[s]]
-    while free:
-        s = free.pop()
-        while cursor[s] < end[s]:
-            a = flat[cursor[s]]
-            cursor[s] += 1
-            o = pair_opening[a]
-            cap = capacity[o]
-            if cap <= 0:
-                continue
-            heap = held[o]
-            # Max-heap on the opening's position of each held student: the root is the worst held.
-            if len(heap) < cap:
-                heapq.heappush(heap, (-opening_pos[a], a))
-                break
-            if -heap[0][0] > opening_pos[a]:
-                _, rejected = heapq.heapreplace(heap, (-opening_pos[a], a))
-                free.append(student_of[rejected])
-                break
-    assigned = np.full(problem.n_students, -1, dtype=np.int64)
-    for heap in held:
-        for _, a in heap:
-            assigned[student_of[a]] = a
+    capacity = np.maximum(seats.astype(np.int64), 0)
+    held_count = np.zeros(n_openings, dtype=np.int64)
+    worst = np.full(n_openings, -1, dtype=np.int64)  # opening's position of its worst held student
+    held = np.zeros(0, dtype=np.int64)  # positions in ``order`` of the proposals being held
+    affected = np.zeros(n_openings, dtype=bool)
+    free = np.flatnonzero(cursor < end)
+    while free.size:
+        pos = cursor[free]
+        o = opening_of[pos]
+        quick = (held_count[o] >= capacity[o]) & (rank_of[pos] > worst[o])
+        rejected = free[quick]
+        proposals = pos[~quick]
+        if proposals.size:
+            touched = np.unique(opening_of[proposals])
+            affected[touched] = True
+            reopened = affected[opening_of[held]]
+            pool = np.concatenate([held[reopened], proposals])
+            pool = pool[np.lexsort((rank_of[pool], opening_of[pool]))]
+            pool_opening = opening_of[pool]
+            first = np.searchsorted(pool_opening, pool_opening, side="left")
+            accept = (np.arange(pool.size) - first) < capacity[pool_opening]
+            kept = pool[accept]
+            held = np.concatenate([held[~reopened], kept])
+            kept_opening = opening_of[kept]
+            held_count[touched] = 0
+            held_count += np.bincount(kept_opening, minlength=n_openings)
+            worst[touched] = -1
+            np.maximum.at(worst, kept_opening, rank_of[kept])
+            affected[touched] = False
+            rejected = np.concatenate([rejected, student_of[pool[~accept]]])
+        cursor[rejected] += 1
+        free = rejected[cursor[rejected] < end[rejected]]
+    assigned = np.full(n_students, -1, dtype=np.int64)
+    assigned[student_of[held]] = order[held]
     return assigned
 
 
