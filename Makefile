@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export CHANJIAO_DATABASE_URL ?= sqlite:///var/chanjiao.db
 
-.PHONY: run test lint bench bench-scoring bench-allocation bench-runs venv dev-venv clean migrate seed fmt
+.PHONY: soak run test lint bench bench-scoring bench-allocation bench-runs venv dev-venv clean migrate seed fmt
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,9 +44,14 @@ lint: dev-venv
 	$(BIN)/mypy app matching
 	$(BIN)/lint-imports
 	$(BIN)/hadolint Dockerfile
+	$(BIN)/bandit -q -r app matching --severity-level medium
 
 test: lint
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+# 16 clients for 30 s against the real server, on SQLite and then on a throwaway PostgreSQL.
+soak: dev-venv
+	$(BIN)/python -m benchmarks.soak.run --duration $(or $(DURATION),30) --clients $(or $(CLIENTS),16)
 
 bench: bench-scoring bench-allocation bench-runs
 

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api import catalog, health, matches, runs, transfer
 from app.api.crud import crud_router
+from app.api.headers import SecurityHeaders, quiet_access_log
 from app.api.limits import BodySizeLimit
-from app.api.problems import install_problem_handlers
+from app.api.problems import UnhandledErrors, document_common_problems, install_problem_handlers
+from app.api.ratelimit import install_rate_limits
 from app.api.resources import RESOURCES
 from app.db.engine import make_engine, make_session_factory, read_only
 from app.settings import Settings, get_settings
@@ -25,26 +26,6 @@ API_PREFIX = "/api/v1"
 class SessionFactories:
     write: sessionmaker[Session]
     read: sessionmaker[Session]
-
-
-class SecurityHeaders:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def add_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                headers += [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
-                            (b"referrer-policy", b"no-referrer")]
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, add_headers)
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None,
@@ -80,5 +61,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None,
 
     app.add_middleware(BodySizeLimit, default_limit=settings.max_request_bytes,
                        upload_limit=settings.max_import_bytes)
-    app.add_middleware(SecurityHeaders)
+    install_rate_limits(app, settings)  # outside the body limit: oversized requests count too
+    document_common_problems(app)
+    app.add_middleware(UnhandledErrors)
+    app.add_middleware(SecurityHeaders, hsts_max_age_s=settings.hsts_max_age_s)
+    quiet_access_log()
     return app

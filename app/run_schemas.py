@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from app.db.models import PlacementStatus, RunKind, RunMode, RunStatus
 from app.schemas import Id, InputModel, OutputModel, Term
@@ -138,9 +138,7 @@ class PlacedStudentContact(BaseModel):
     phone: str | None
 
 
-class PlacementRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class PlacementRead(OutputModel):
     id: int
     run_id: int | None
     kind: RunKind

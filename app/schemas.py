@@ -6,10 +6,10 @@ Inputs forbid unknown fields so that a typo is an error, not silently dropped da
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from app.db.models import EducationLevel
 
@@ -28,7 +28,8 @@ Slot = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True,
 Slots = Annotated[list[Slot], Field(max_length=140)]
 MajorCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{4,6}[A-Z]{0,2}$")]
 OccupationCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]-[0-9]{2}-[0-9]{2}-[0-9]{2}$")]
-Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in both databases
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class InputModel(BaseModel):
@@ -37,6 +38,15 @@ class InputModel(BaseModel):
 
 class OutputModel(BaseModel):
     model_config = ConfigDict(from_attributes=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _utc(cls, value: Any) -> Any:
+        # Timestamps are stored in UTC, but SQLite hands them back without their offset, and an
+        # RFC 3339 date-time (what the schema promises) needs one.
+        if isinstance(value, datetime) and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
 
 
 class ListPage(BaseModel, Generic[T]):

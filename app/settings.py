@@ -23,6 +23,13 @@ class Settings(BaseSettings):
     max_import_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     max_import_rows: int = Field(default=200_000, ge=1)
 
+    # Requests per API key (all routes together), as a slowapi/limits string: "600/minute".
+    rate_limit: str = Field(default="600/minute", pattern=r"^\d+\s*(/|per)\s*\d*\s*[a-z]+$")
+    rate_limit_enabled: bool = True
+    rate_limit_storage_uri: str = "memory://"
+    # Strict-Transport-Security max-age; 0 leaves the header out (set it only behind TLS).
+    hsts_max_age_s: int = Field(default=0, ge=0)
+
     page_size_default: int = Field(default=50, ge=1, le=500)
     page_size_max: int = Field(default=500, ge=1)
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Header, Query, Response, status
 from pydantic import BaseModel
 
-from app.api.deps import PrincipalDep, SessionDep
+from app.api.deps import IdPath, PrincipalDep, SessionDep
 from app.api.problems import problem_responses
 from app.schemas import ListPage
 from app.services.resources import ResourceService, etag_of
@@ -65,7 +65,7 @@ def crud_router(res: Resource, *, page_size_default: int = 50, page_size_max: in
         summary=f"List {entity}s visible to the caller", responses=problem_responses(401, 403, 422),
     )
 
-    def read_row(object_id: int, session: SessionDep, principal: PrincipalDep, response: Response) -> Any:
+    def read_row(object_id: IdPath, session: SessionDep, principal: PrincipalDep, response: Response) -> Any:
         row = res.service(session, principal).get(object_id)
         if versioned:
             response.headers["ETag"] = etag_of(row.version)
@@ -88,7 +88,7 @@ def crud_router(res: Resource, *, page_size_default: int = 50, page_size_max: in
     )
 
     def update_row(
-        object_id: int,
+        object_id: IdPath,
         body: Any,
         session: SessionDep,
         principal: PrincipalDep,
@@ -106,7 +106,7 @@ def crud_router(res: Resource, *, page_size_default: int = 50, page_size_max: in
         response_model=res.read, summary=f"Change fields of a {entity}", responses=update_errors,
     )
 
-    def delete_row(object_id: int, session: SessionDep, principal: PrincipalDep) -> Response:
+    def delete_row(object_id: IdPath, session: SessionDep, principal: PrincipalDep) -> Response:
         res.service(session, principal).delete(object_id)
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from app.errors import Unauthorized
+from app.schemas import MAX_ID
 from app.security import Principal
 from app.services.auth import authenticate
 
@@ -54,3 +55,6 @@ def get_principal(
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+# An id in a path: bounded like the columns, so a huge number is a 422, not a database overflow.
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.api.deps import PrincipalDep, SessionDep
+from app.api.deps import IdPath, PrincipalDep, SessionDep
 from app.api.problems import problem_responses
 from app.db.models import EducationLevel
 from app.services.matching import MatchList, MatchService
@@ -79,14 +79,14 @@ Explain = Annotated[int, Query(ge=1, le=20, description="How many contributions 
 
 @router.get("/programs/{program_id}/matches", response_model=MatchResponse,
             responses=problem_responses(401, 403, 404, 422), summary="Openings ranked for a program")
-def program_matches(program_id: int, session: SessionDep, principal: PrincipalDep, limit: Limit = 20,
+def program_matches(program_id: IdPath, session: SessionDep, principal: PrincipalDep, limit: Limit = 20,
                     explain: Explain = 5) -> Any:
     return _render(MatchService(session, principal).openings_for_program(program_id, limit=limit, explain=explain))
 
 
 @router.get("/openings/{opening_id}/matches", response_model=OpeningMatches,
             responses=problem_responses(401, 403, 404, 422), summary="Programs and eligible students for an opening")
-def opening_matches(opening_id: int, session: SessionDep, principal: PrincipalDep, limit: Limit = 20,
+def opening_matches(opening_id: IdPath, session: SessionDep, principal: PrincipalDep, limit: Limit = 20,
                     explain: Explain = 5) -> Any:
     programs, students = MatchService(session, principal).programs_for_opening(opening_id, limit=limit,
                                                                               explain=explain)
@@ -95,7 +95,7 @@ def opening_matches(opening_id: int, session: SessionDep, principal: PrincipalDe
 
 @router.get("/course-needs/{need_id}/matches", response_model=MatchResponse,
             responses=problem_responses(401, 403, 404, 422), summary="Lecturers ranked for a course need")
-def course_need_matches(need_id: int, session: SessionDep, principal: PrincipalDep, limit: Limit = 20,
+def course_need_matches(need_id: IdPath, session: SessionDep, principal: PrincipalDep, limit: Limit = 20,
                         explain: Explain = 5) -> Any:
     return _render(MatchService(session, principal).lecturers_for_course_need(need_id, limit=limit, explain=explain))
 

@@ -169,3 +169,33 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
                  "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
         for status in statuses
     }
+
+
+def document_common_problems(app: FastAPI) -> None:
+    """Make the OpenAPI document tell the truth about errors every operation can give.
+
+    FastAPI documents its own 422 as ``application/json`` while this API answers every error as
+    problem+json; a body that is not JSON (or not UTF-8) is a 400; every key-authenticated
+    operation can be rate limited (429).
+    """
+    generate = app.openapi
+    problem = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+    def openapi() -> dict[str, Any]:
+        schema = generate()
+        for item in schema.get("paths", {}).values():
+            for operation in item.values():
+                responses = operation.setdefault("responses", {})
+                invalid = responses.get("422")
+                if invalid is not None and PROBLEM_MEDIA_TYPE not in invalid.get("content", {}):
+                    invalid["content"] = dict(problem)
+                    invalid["description"] = "Invalid fields"
+                if "requestBody" in operation:
+                    responses.setdefault("400", {"description": "The body is not valid JSON (or not UTF-8)",
+                                                 "content": dict(problem)})
+                if operation.get("security"):
+                    responses.setdefault("429", {"description": "Rate limit of the API key exceeded; see Retry-After",
+                                                 "content": dict(problem)})
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.api.crud import Resource
 from app.db.models import EducationLevel, Program, Student
 from app.schemas import (
+    MAX_ID,
     CollegeCreate,
     CollegeRead,
     CollegeUpdate,
@@ -56,8 +57,8 @@ class CollegeFilters(_Filters):
 
 class ProgramFilters(_Filters):
     q: str | None = _Q
-    college_id: int | None = Field(default=None, ge=1)
-    major_id: int | None = Field(default=None, ge=1)
+    college_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    major_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     term: str | None = Field(default=None, max_length=20)
 
 
@@ -70,7 +71,7 @@ class EnterpriseFilters(_Filters):
 
 class OpeningFilters(_Filters):
     q: str | None = _Q
-    enterprise_id: int | None = Field(default=None, ge=1)
+    enterprise_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     province: str | None = Field(default=None, max_length=50)
     city: str | None = Field(default=None, max_length=50)
     term: str | None = Field(default=None, max_length=20)
@@ -79,19 +80,19 @@ class OpeningFilters(_Filters):
 
 class StudentFilters(_Filters):
     q: str | None = Field(default=None, max_length=40, description="Student number contains.")
-    program_id: int | None = Field(default=None, ge=1)
-    college_id: int | None = Field(default=None, ge=1)
+    program_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    college_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
 class LecturerFilters(_Filters):
     q: str | None = _Q
-    enterprise_id: int | None = Field(default=None, ge=1)
+    enterprise_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
 class CourseNeedFilters(_Filters):
     q: str | None = _Q
-    program_id: int | None = Field(default=None, ge=1)
-    college_id: int | None = Field(default=None, ge=1)
+    program_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    college_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     term: str | None = Field(default=None, max_length=20)
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from app.api.deps import PrincipalDep, SessionDep
+from app.api.deps import IdPath, PrincipalDep, SessionDep
 from app.api.problems import problem_responses
 from app.db.models import RunKind, RunStatus
 from app.errors import Unprocessable
@@ -23,7 +23,7 @@ from app.run_schemas import (
     RunRead,
     UnplacedRead,
 )
-from app.schemas import ListPage
+from app.schemas import MAX_ID, ListPage
 from app.services.run_exports import export_run
 from app.services.runs import RunService
 
@@ -36,7 +36,8 @@ def _location(response: Response, run_id: int) -> None:
 
 
 @router.post(RUNS, status_code=status.HTTP_202_ACCEPTED, response_model=RunRead,
-             responses=problem_responses(401, 403, 404, 409, 422),
+             responses={**problem_responses(401, 403, 404, 409, 422), 200: {
+                 "model": RunRead, "description": "A repeated Idempotency-Key with the same body: the run it made"}},
              summary="Submit a batch allocation run (queued; a worker executes it)")
 def submit_run(
     body: RunCreate,
@@ -73,6 +74,8 @@ def compare_runs(session: SessionDep, principal: PrincipalDep,
                  ids: Annotated[str, Query(max_length=200, description="Comma-separated run ids")]) -> Any:
     try:
         run_ids = [int(part) for part in ids.split(",") if part.strip()]
+        if not all(1 <= run_id <= MAX_ID for run_id in run_ids):
+            raise ValueError("out of range")
     except ValueError as exc:
         raise Unprocessable("ids must be comma-separated run ids",
                             [{"loc": ["query", "ids"], "msg": "not a list of integers"}]) from exc
@@ -81,19 +84,19 @@ def compare_runs(session: SessionDep, principal: PrincipalDep,
 
 @router.get(RUNS + "/{run_id}", response_model=RunRead, responses=problem_responses(401, 403, 404),
             summary="Status and progress of a run")
-def get_run(run_id: int, session: SessionDep, principal: PrincipalDep) -> Any:
+def get_run(run_id: IdPath, session: SessionDep, principal: PrincipalDep) -> Any:
     return RunRead.model_validate(RunService(session, principal).get(run_id))
 
 
 @router.post(RUNS + "/{run_id}/cancel", response_model=RunRead, responses=problem_responses(401, 403, 404, 409),
              summary="Cancel a queued or running run (no placements are written)")
-def cancel_run(run_id: int, session: SessionDep, principal: PrincipalDep) -> Any:
+def cancel_run(run_id: IdPath, session: SessionDep, principal: PrincipalDep) -> Any:
     return RunRead.model_validate(RunService(session, principal).cancel(run_id))
 
 
 @router.post(RUNS + "/{run_id}/publish", response_model=RunRead, responses=problem_responses(401, 403, 404, 409),
              summary="Publish a succeeded run: colleges and enterprises see their placements")
-def publish_run(run_id: int, session: SessionDep, principal: PrincipalDep) -> Any:
+def publish_run(run_id: IdPath, session: SessionDep, principal: PrincipalDep) -> Any:
     return RunRead.model_validate(RunService(session, principal).publish(run_id))
 
 
@@ -109,12 +112,12 @@ def fork_run(run_id: int, body: RunFork, session: SessionDep, principal: Princip
 @router.get(RUNS + "/{run_id}/placements", response_model=ListPage[PlacementRead],
             responses=problem_responses(401, 403, 404, 422), summary="Placements of a run visible to the caller")
 def run_placements(
-    run_id: int,
+    run_id: IdPath,
     session: SessionDep,
     principal: PrincipalDep,
-    college_id: Annotated[int | None, Query(ge=1)] = None,
-    enterprise_id: Annotated[int | None, Query(ge=1)] = None,
-    program_id: Annotated[int | None, Query(ge=1)] = None,
+    college_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    enterprise_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    program_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Any:
@@ -130,21 +133,21 @@ def run_placements(
 
 @router.get(RUNS + "/{run_id}/kpis", response_model=RunKpis, responses=problem_responses(401, 403, 404),
             summary="Per college, enterprise and program KPIs of a run")
-def run_kpis(run_id: int, session: SessionDep, principal: PrincipalDep) -> Any:
+def run_kpis(run_id: IdPath, session: SessionDep, principal: PrincipalDep) -> Any:
     return RunService(session, principal).kpis(run_id)
 
 
 @router.get(RUNS + "/{run_id}/unplaced", response_model=list[UnplacedRead],
             responses=problem_responses(401, 403, 404), summary="Unplaced students (or course needs) with reasons")
-def run_unplaced(run_id: int, session: SessionDep, principal: PrincipalDep) -> Any:
+def run_unplaced(run_id: IdPath, session: SessionDep, principal: PrincipalDep) -> Any:
     return [UnplacedRead(id=str(u["id"]), college_id=str(u.get("college_id", "")), reasons=list(u["reasons"]))
             for u in RunService(session, principal).unplaced(run_id)]
 
 
 @router.get(RUNS + "/{run_id}/diff", response_model=RunDiff, responses=problem_responses(401, 403, 404, 422),
             summary="Every placement that differs from another run, with its cause")
-def run_diff(run_id: int, session: SessionDep, principal: PrincipalDep,
-             against: Annotated[int, Query(ge=1)]) -> Any:
+def run_diff(run_id: IdPath, session: SessionDep, principal: PrincipalDep,
+             against: Annotated[int, Query(ge=1, le=MAX_ID)]) -> Any:
     return RunService(session, principal).diff(run_id, against)
 
 
@@ -152,7 +155,7 @@ def run_diff(run_id: int, session: SessionDep, principal: PrincipalDep,
     "description": "The run's placements as CSV or XLSX",
     "content": {"text/csv": {}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}},
     summary="Export a run's placements (CSV or XLSX)")
-def run_export(run_id: int, session: SessionDep, principal: PrincipalDep,
+def run_export(run_id: IdPath, session: SessionDep, principal: PrincipalDep,
                format: Annotated[str, Query(pattern="^(csv|xlsx)$")] = "csv") -> Any:
     content, media_type = export_run(session, principal, run_id, format)
     filename = f"run-{run_id}-placements.{format}"
@@ -163,20 +166,20 @@ def run_export(run_id: int, session: SessionDep, principal: PrincipalDep,
 
 @router.post("/placements/{placement_id}/accept", response_model=PlacementRead,
              responses=problem_responses(401, 403, 404, 409), summary="Record that the student accepted")
-def accept_placement(placement_id: int, session: SessionDep, principal: PrincipalDep) -> Any:
+def accept_placement(placement_id: IdPath, session: SessionDep, principal: PrincipalDep) -> Any:
     return PlacementRead.model_validate(RunService(session, principal).respond(placement_id, accept=True))
 
 
 @router.post("/placements/{placement_id}/decline", response_model=PlacementRead,
              responses=problem_responses(401, 403, 404, 409), summary="Record that the student declined")
-def decline_placement(placement_id: int, session: SessionDep, principal: PrincipalDep) -> Any:
+def decline_placement(placement_id: IdPath, session: SessionDep, principal: PrincipalDep) -> Any:
     return PlacementRead.model_validate(RunService(session, principal).respond(placement_id, accept=False))
 
 
 @router.post("/placements/{placement_id}/agreement", response_model=PlacementRead,
              responses=problem_responses(401, 403, 404, 409),
              summary="Record the signed tripartite agreement: an accepted placement becomes confirmed")
-def record_agreement(placement_id: int, session: SessionDep, principal: PrincipalDep) -> Any:
+def record_agreement(placement_id: IdPath, session: SessionDep, principal: PrincipalDep) -> Any:
     return PlacementRead.model_validate(RunService(session, principal).record_agreement(placement_id))
 
 

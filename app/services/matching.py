@@ -220,6 +220,8 @@ class _CatalogueCache:
         def build() -> list[CatalogEntry]:
             texts = repo.program_texts_by_major()
             majors = [m for m in repo.all_majors() if level is None or m.level.value == level]
+            if not majors:
+                raise NotFound(f"the major catalogue has no {level} majors")
             entries = major_entries(majors)
             # A major's own words are its name and categories; colleges' program texts add meaning.
             return [CatalogEntry(code=e.code, name=e.name, description="\n".join(texts.get(m.id, [])),

@@ -11,6 +11,7 @@ get no foreign private rows and no student's personal data.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -151,7 +152,8 @@ def _id_routes() -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
     for route in iter_route_contexts(app.routes):
         path = route.path
-        if not path or "{" not in path:
+        # Path parameters that name an object ("object_id", "run_id", ...), not e.g. a locale.
+        if not path or not any(name.endswith("id") for name in re.findall(r"{(\w+)(?::\w+)?}", path)):
             continue
         methods = set(route.methods or ()) - {"HEAD", "OPTIONS"}
         template = path.removeprefix(API)
@@ -206,7 +208,8 @@ def owned(app_client: TestClient, world: World, session: Session) -> dict[str, i
     second = _ok(app_client.post(f"{API}/students", json={
         "program_id": program["id"], "student_no": "S-2", "name": "李四", "skills": ["Hadoop"]}, headers=a_office))
     need = _ok(app_client.post(f"{API}/course-needs", json={"program_id": program["id"], "course_name": "Hadoop 实战",
-                                                            "weekly_hours": 2, "term": TERM, "topics": ["Hadoop"]}, headers=a_office))
+                                                            "weekly_hours": 2, "term": TERM, "topics": ["Hadoop"]},
+                               headers=a_office))
     lecturer = _ok(app_client.post(f"{API}/lecturers", json={"enterprise_id": world.enterprise_a.id, "name": "赵工",
                                                              "max_weekly_hours": 4, "topics": ["Hadoop"]},
                                    headers=a_hr))
