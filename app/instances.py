@@ -278,7 +278,7 @@ _INTERNSHIP_KEYS = {"kind", "mode", "proposer", "time_limit_s", "seed", "college
                     "exact_max_pairs", "lagrangian_iterations", "target_gap", "fallback_max_pairs",
                     "price_of_stability", "executor", "workers"}
 _LECTURER_KEYS = {"kind", "time_limit_s", "seed", "target_share", "shortfall_penalty_per_hour", "workers",
-                  "executor"}
+                  "executor", "deterministic"}
 
 
 def _pairs(raw: Any, key: str) -> tuple[tuple[str, str], ...]:
@@ -325,7 +325,7 @@ def read_instance(directory: Path) -> Instance:
                 time_limit_s=time_limit, seed=seed,
                 target_share=float(raw.get("target_share", 0.4)),
                 shortfall_penalty_per_hour=int(raw.get("shortfall_penalty_per_hour", 1000)),
-                workers=int(workers or 2))
+                workers=int(workers or 2), deterministic=bool(raw.get("deterministic", False)))
             return Instance(kind, None, None, read_lecturer_problem(directory), lecturer_params, executor,
                             workers)
         quotas = tuple(Quota(str(q["college"]), str(q["enterprise"]), int(q["max_students"]))

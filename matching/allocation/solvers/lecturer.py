@@ -79,7 +79,7 @@ def solve_lecturer_model(problem: LecturerProblem, params: LecturerParams, pairs
         model.add_hint(var, a in hinted)
 
     solver = cp_model.CpSolver()
-    configure(solver, params.time_limit_s, params.seed, params.workers)
+    configure(solver, params.time_limit_s, params.seed, params.workers, params.deterministic)
     status = solver.solve(model)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         values = np.array([solver.boolean_value(v) for v in x], dtype=bool)
