@@ -29,7 +29,8 @@ def _write(path: Path, header: str, columns: list[np.ndarray]) -> None:
             handle.write("\n".join(rows.tolist()) + "\n")
 
 
-def internship(out: Path, students: int, openings: int, k: int, seed: int, params: dict[str, object]) -> None:
+def internship(out: Path, students: int, openings: int, k: int, seed: int, params: dict[str, object],
+               students_per_college: int = 800, openings_per_enterprise: int = 5) -> None:
     rng = np.random.default_rng(seed)
     out.mkdir(parents=True, exist_ok=True)
     n_prov = 31
@@ -38,7 +39,7 @@ def internship(out: Path, students: int, openings: int, k: int, seed: int, param
     student_prov = rng.choice(n_prov, size=students, p=prov_weight)
     opening_prov = rng.choice(n_prov, size=openings, p=prov_weight)
     # Every province has at least one college and one enterprise; the rest follow province size.
-    n_colleges = max(students // 800, n_prov)
+    n_colleges = max(students // students_per_college, n_prov)
     college_prov = np.concatenate([np.arange(n_prov), rng.choice(n_prov, size=n_colleges - n_prov, p=prov_weight)])
     # Students attend a college of their own province (any college if the province has none).
     student_college = np.empty(students, dtype=np.int64)
@@ -48,7 +49,7 @@ def internship(out: Path, students: int, openings: int, k: int, seed: int, param
         student_college[members] = rng.choice(pool, size=len(members))
     student_prov = college_prov[student_college]
     student_program = student_college * 6 + rng.integers(0, 6, students)
-    n_ent = max(openings // 5, n_prov)
+    n_ent = max(openings // openings_per_enterprise, n_prov)
     ent_prov = np.concatenate([np.arange(n_prov), rng.choice(n_prov, size=n_ent - n_prov, p=prov_weight)])
     opening_ent = np.empty(openings, dtype=np.int64)
     for p in range(n_prov):

@@ -25,11 +25,24 @@ CASES: dict[str, tuple[str, int, int, int, dict[str, object]]] = {
                                                             "time_limit_s": 10}),
     "100k-quota-floors": ("internship", 100_000, 10_000, 50, {"college_floor": 0.2, "default_quota": 30,
                                                               "time_limit_s": 60}),
+    "10k-quota-floors-mixed": ("internship", 10_000, 1_000, 50, {"college_floor": 0.2, "default_quota": 30,
+                                                                  "time_limit_s": 8}),
+    "100k-quota15-floors": ("internship", 100_000, 10_000, 50, {"college_floor": 0.2, "default_quota": 15,
+                                                                "time_limit_s": 45}),
     "100k-stable": ("internship", 100_000, 10_000, 50, {"mode": "stable", "executor": "inline"}),
+    "100k-stable-nopos": ("internship", 100_000, 10_000, 50, {"mode": "stable", "executor": "inline",
+                                                              "price_of_stability": False}),
     "lecturers-1k-3k": ("lecturer", 1_000, 3_000, 20, {"time_limit_s": 50}),
     "1m-caps-floors": ("internship", 1_000_000, 50_000, 50, {"college_floor": 0.2}),
 }
 DEFAULT = [name for name in CASES if not name.startswith("1m")]
+# Generator options per case (defaults otherwise): "mixed" has ~100 students per college and one
+# enterprise per 2 openings, so that provinces hold several colleges and enterprises and the
+# (college, enterprise) quotas really cross the seats (with the defaults, a 10k instance has one
+# college per province, its quotas fold into enterprise caps, and its smallest provinces have a
+# single enterprise, which makes floor 20 % with quota 30 infeasible).
+GENERATOR: dict[str, dict[str, int]] = {
+    "10k-quota-floors-mixed": {"students_per_college": 100, "openings_per_enterprise": 2}}
 
 
 def instance_dir(workdir: Path, name: str) -> Path:
@@ -42,7 +55,7 @@ def instance_dir(workdir: Path, name: str) -> Path:
         if kind == "internship":
             if params.get("mode") == "stable":
                 params.pop("college_floor", None)
-            generate.internship(target, n, m, k, seed=1, params=params)
+            generate.internship(target, n, m, k, seed=1, params=params, **GENERATOR.get(name, {}))
             if params.get("mode") == "stable":
                 (target / "enterprises.csv").unlink()  # stable mode handles seats, not enterprise caps
         else:

@@ -195,7 +195,7 @@ def _greedy_top_up(prepared: Prepared, chosen: IntArray, candidates: BoolArray) 
     return np.sort(np.concatenate([chosen, np.asarray(added, dtype=np.int64)]))
 
 
-def _floors_met(prepared: Prepared, chosen: IntArray) -> bool:
+def floors_met(prepared: Prepared, chosen: IntArray) -> bool:
     problem = prepared.problem
     students = problem.pair_student[chosen]
     college = np.bincount(problem.student_college[students], minlength=len(problem.college_ids))
@@ -295,7 +295,7 @@ def solve_lagrangian(prepared: Prepared, iterations: int, target_gap: float, dea
     def polish(candidate: IntArray) -> None:
         nonlocal best_value, best_chosen
         improved = improve_by_college(prepared, candidate, deadline)
-        if _floors_met(prepared, improved):
+        if floors_met(prepared, improved):
             value = int(prepared.weights[improved].sum())
             if value > best_value:
                 best_value, best_chosen = value, improved
