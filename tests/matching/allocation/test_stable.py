@@ -85,6 +85,10 @@ def test_stable_result_reports_price_of_stability_and_reasons() -> None:
     assert result.stats["price_of_stability"] > 1
     reasons = {u.id: {r.value for r in u.reasons} for u in result.unplaced}
     assert reasons == {"b": {"full"}, "d": {"not_ranked"}}
+    # Without the price of stability the same stable matching comes back, minus the extra flow.
+    lean = solve_internships(problem, InternshipParams(mode=Mode.STABLE, price_of_stability=False))
+    assert np.array_equal(lean.assigned_pair, result.assigned_pair)
+    assert "price_of_stability" not in lean.stats and "optimal_objective" not in lean.stats
 
 
 def test_not_ranked_reason() -> None:
