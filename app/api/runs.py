@@ -103,7 +103,7 @@ def publish_run(run_id: IdPath, session: SessionDep, principal: PrincipalDep) ->
 @router.post(RUNS + "/{run_id}/fork", status_code=status.HTTP_202_ACCEPTED, response_model=RunRead,
              responses=problem_responses(401, 403, 404, 409, 422),
              summary="A what-if scenario: the run's scope with changed parameters or mode")
-def fork_run(run_id: int, body: RunFork, session: SessionDep, principal: PrincipalDep, response: Response) -> Any:
+def fork_run(run_id: IdPath, body: RunFork, session: SessionDep, principal: PrincipalDep, response: Response) -> Any:
     run = RunService(session, principal).fork(run_id, body)
     _location(response, run.id)
     return RunRead.model_validate(run)
