@@ -155,23 +155,24 @@ class CatalogIndex:
         """The named terms of the score: (feature, weight, similarity of every entry)."""
         if not has_content(query):
             return Unscorable(query_id, "the need has no text to match (title, description and skills empty)")
-        q = self.space.transform([query])
         name_weight = self.title_name_weight if _is_title(query) else NAME_WEIGHT
         text_weight = 1.0 - name_weight
-        expansion = self.expander.expand(query) if self.expander is not None else None
-        e = self.space.transform([expansion]) if expansion is not None and self.expansion_weight > 0.0 else None
-        if q.nnz == 0 and (e is None or e.nnz == 0):
+        expansion = self.expander.expand(query) if self.expander is not None and self.expansion_weight > 0.0 else None
+        # One pass over each matrix for the need and its expansion together.
+        qe = self.space.transform([query] if expansion is None else [query, expansion])
+        nnz = np.diff(qe.indptr)
+        has_q, has_e = bool(nnz[0]), expansion is not None and bool(nnz[1])
+        if not has_q and not has_e:
             return Unscorable(query_id, "the need shares no word or character with the catalogue")
-        if e is None or e.nnz == 0:
-            return [("text_similarity", text_weight, _dot(self.full, q)),
-                    ("name_similarity", name_weight, _dot(self.names, q))]
+        full, names = _dots(self.full, qe), _dots(self.names, qe)
+        if not has_e:
+            return [("text_similarity", text_weight, full[:, 0]), ("name_similarity", name_weight, names[:, 0])]
         keep = 1.0 - self.expansion_weight
         share = self.expansion_name_share
         return [
-            ("text_similarity", keep * text_weight, _dot(self.full, q)),
-            ("name_similarity", keep * name_weight, _dot(self.names, q)),
-            ("expansion_similarity", self.expansion_weight,
-             (1.0 - share) * _dot(self.full, e) + share * _dot(self.names, e)),
+            ("text_similarity", keep * text_weight, full[:, 0]),
+            ("name_similarity", keep * name_weight, names[:, 0]),
+            ("expansion_similarity", self.expansion_weight, (1.0 - share) * full[:, 1] + share * names[:, 1]),
         ]
 
 
@@ -188,8 +189,9 @@ def _is_title(query: str) -> bool:
     return len(lines) == 1 and len(next(iter(lines))) <= SHORT_TITLE_CHARS
 
 
-def _dot(matrix: sp.csr_matrix, q: sp.csr_matrix) -> np.ndarray:
-    out = np.asarray((matrix @ q.T).toarray()).ravel()
+def _dots(matrix: sp.csr_matrix, q: sp.csr_matrix) -> np.ndarray:
+    """Entries × query rows of cosine similarities, clipped to [0, 1] against rounding."""
+    out = np.asarray((matrix @ q.T).toarray())
     np.clip(out, 0.0, 1.0, out=out)
     return out
 
