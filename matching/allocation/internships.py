@@ -282,9 +282,10 @@ def _workers(executor: Executor) -> int:
 def _budgets(sizes: list[int], workers: int, seconds: float) -> list[float]:
     """Seconds per part: proportional to its candidate pairs, ``workers`` parts running at once."""
     total = max(sum(sizes), 1)
-    # A floor of a quarter keeps small parts (solved exactly by CP-SAT) from starving; they either
-    # finish early or stop at the shared deadline.
-    return [seconds * min(1.0, max(workers * size / total, 0.25)) for size in sizes]
+    # The shares add up to the time available; a small minimum (a second at most) lets tiny parts
+    # finish their first steps without taking much from the others.
+    least = min(1.0, 0.05 * seconds)
+    return [max(seconds * min(1.0, workers * size / total), least) for size in sizes]
 
 
 def solve_internships(problem: InternshipProblem, params: InternshipParams,
