@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from app.db.models import EducationLevel, Lecturer, Opening, Role
-from app.errors import PreconditionFailed, Unprocessable
+from app.errors import Forbidden, PreconditionFailed, Unprocessable
 from app.schemas import LecturerCreate, LecturerUpdate, OpeningCreate, OpeningUpdate
 from app.services.catalog_queries import search_occupations
 from app.services.matching import MatchService
@@ -38,6 +38,13 @@ LEVELS = [level.value for level in EducationLevel]
 OPENING_LISTS = ("required_skills", "eligible_major_codes")
 OPENING_OPTIONAL = ("occupation_code", "period_start", "period_end", "post_headcount")
 LECTURER_LISTS = ("topics", "available_slots", "cities")
+
+
+def _require_own(principal: Any, row: Opening | Lecturer) -> None:
+    # Openings and lecturers are readable by everyone; only their enterprise gets an edit form
+    # (the service refuses another enterprise's save anyway).
+    if principal.role is not Role.ADMIN and row.enterprise_id != principal.enterprise_id:
+        raise Forbidden("this belongs to another enterprise")
 
 
 def _own(principal: Any) -> dict[str, Any]:
@@ -121,6 +128,7 @@ def opening_detail(request: Request, opening_id: int, session: DbDep, user: User
 def edit_opening(request: Request, opening_id: int, session: DbDep, user: UserDep) -> Response:
     principal = require(user, *HR)
     row = OpeningService(session, principal).get(opening_id)
+    _require_own(principal, row)
     return render(request, "hr/opening_form.html", {"opening": row, "values": _opening_form(row), "errors": {},
                                                     "levels": LEVELS, "conflict": None})
 
@@ -231,6 +239,7 @@ async def create_lecturer(request: Request, session: DbDep, user: UserDep) -> Re
 def edit_lecturer(request: Request, lecturer_id: int, session: DbDep, user: UserDep) -> Response:
     principal = require(user, *HR)
     row = LecturerService(session, principal).get(lecturer_id)
+    _require_own(principal, row)
     return render(request, "hr/lecturer_form.html", {"lecturer": row, "values": _lecturer_form(row), "errors": {}})
 
 

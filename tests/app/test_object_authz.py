@@ -152,6 +152,8 @@ def _id_routes() -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
     for route in iter_route_contexts(app.routes):
         path = route.path
+        if not path or not path.startswith(API):
+            continue  # web pages call the same services; their walk is tests/app/web/test_web_authz.py
         # Path parameters that name an object ("object_id", "run_id", ...), not e.g. a locale.
         if not path or not any(name.endswith("id") for name in re.findall(r"{(\w+)(?::\w+)?}", path)):
             continue

@@ -1,0 +1,104 @@
+"""Authorisation walk over every web page with an object id: signed out, the wrong role and the
+wrong tenant each get the page they should (sign-in redirect, 403 or 404), never the object."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.main import create_app
+from app.settings import Settings
+from app.worker import Worker
+from tests.app.web.conftest import TERM, csrf_of
+from tests.conftest import World
+
+API = "/api/v1"
+
+# Path template -> (method, path with the objects filled in, [(who, status)]).  "owner" objects
+# belong to college_a / enterprise_a; the run is unpublished.
+Walk = list[tuple[str, str, list[tuple[str, int]]]]
+
+
+def _web_id_routes() -> dict[str, set[str]]:
+    app = create_app(Settings(database_url="sqlite://", secret_key="k" * 40))
+    found: dict[str, set[str]] = {}
+    for route in app.routes:
+        path = getattr(route, "path", "")
+        if path.startswith((API, "/static")) or not re.search(r"{\w*id}", path):
+            continue
+        methods = set(getattr(route, "methods", None) or ()) - {"HEAD", "OPTIONS"}
+        found.setdefault(path, set()).update(methods)
+    return found
+
+
+def _walk(o: dict[str, Any]) -> dict[str, Walk]:
+    program, opening, lecturer, run = o["program"], o["opening"], o["lecturer"], o["run"]
+    return {
+        "/programs/{program_id}": [("GET", f"/programs/{program}", [("enterprise_a", 403), ("college_a", 200)])],
+        "/programs/{program_id}/matches": [("GET", f"/programs/{program}/matches", [("scheduler", 403)])],
+        "/openings/{opening_id}": [("GET", f"/openings/{opening}", [("college_a", 403), ("enterprise_a", 200)])],
+        "/openings/{opening_id}/edit": [
+            ("GET", f"/openings/{opening}/edit", [("enterprise_b", 403), ("college_a", 403), ("enterprise_a", 200)]),
+            ("POST", f"/openings/{opening}/edit", [("enterprise_b", 403), ("college_a", 403)])],
+        "/lecturers/{lecturer_id}/edit": [
+            ("GET", f"/lecturers/{lecturer}/edit", [("enterprise_b", 403), ("enterprise_a", 200)]),
+            ("POST", f"/lecturers/{lecturer}/edit", [("enterprise_b", 403), ("college_b", 403)])],
+        "/placements/{placement_id}/{answer}": [
+            ("POST", f"/placements/{o['placement']}/accept", [("college_b", 404), ("enterprise_a", 403)])],
+        "/runs/{run_id}": [("GET", f"/runs/{run}", [("college_a", 403), ("enterprise_a", 403)])],
+        "/runs/{run_id}/status": [("GET", f"/runs/{run}/status", [("college_a", 403)])],
+        "/runs/{run_id}/publish": [("POST", f"/runs/{run}/publish", [("college_a", 403), ("enterprise_a", 403)])],
+        "/runs/{run_id}/cancel": [("POST", f"/runs/{run}/cancel", [("college_a", 403)])],
+        "/runs/{run_id}/export": [("GET", f"/runs/{run}/export", [("college_a", 404), ("enterprise_a", 404)])],
+    }
+
+
+@pytest.fixture
+def objects(app_client: TestClient, world: World, market: dict[str, Any],
+            session_factory: sessionmaker[Session]) -> dict[str, Any]:
+    lecturer = app_client.post(f"{API}/lecturers", json={"enterprise_id": world.enterprise_a.id, "name": "王工",
+                                                         "max_weekly_hours": 4}, headers=world.h("enterprise_a"))
+    assert lecturer.status_code == 201, lecturer.text
+    worker = Worker(session_factory, Settings(database_url="sqlite://", solve_in_subprocess=False,
+                                              allocation_executor="inline", worker_heartbeat_s=3600), owner="authz")
+    published = app_client.post(f"{API}/allocation-runs", json={"kind": "internship", "scope": {"term": TERM}},
+                                headers=world.h("scheduler")).json()["id"]
+    assert worker.run_once() == published
+    app_client.post(f"{API}/allocation-runs/{published}/publish", headers=world.h("scheduler"))
+    placements = app_client.get(f"{API}/allocation-runs/{published}/placements", headers=world.h("college_a")).json()
+    # A second, unpublished run of another scope: what colleges must not see yet.
+    run = app_client.post(f"{API}/allocation-runs", json={"kind": "internship", "scope": {"term": TERM,
+                                                                                         "province": "贵州"}},
+                          headers=world.h("scheduler")).json()["id"]
+    assert worker.run_once() == run
+    return {"program": market["programs"]["college_a"], "opening": next(iter(market["openings"].values())),
+            "lecturer": lecturer.json()["id"], "run": run, "placement": placements["items"][0]["id"]}
+
+
+def test_every_web_id_route_is_walked(objects: dict[str, Any], as_user: Callable[[str], TestClient]) -> None:
+    walk = _walk(objects)
+    routes = _web_id_routes()
+    assert sorted(set(routes) - set(walk)) == [], "a web page with an id is not in the authorisation walk"
+    for template, methods in routes.items():
+        assert methods <= {method for method, _, _ in walk[template]}, template
+    client = as_user("college_a")
+    client.cookies.clear()
+    for steps in walk.values():
+        for method, path, _ in steps:  # signed out: always the sign-in page, never the object
+            response = client.request(method, path, follow_redirects=False)
+            assert response.status_code in (303, 403), (method, path, response.status_code)
+            if method == "GET":
+                assert response.headers["location"].startswith("/login"), path
+    for steps in walk.values():
+        for method, path, expected in steps:
+            for who, status in expected:
+                client = as_user(who)
+                token = csrf_of(client.get("/login").text)
+                response = client.request(method, path, data={"csrf_token": token} if method == "POST" else None,
+                                          follow_redirects=False)
+                assert response.status_code == status, (method, path, who, response.status_code)
