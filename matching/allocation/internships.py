@@ -120,8 +120,11 @@ def _exact_with_start(prepared: Prepared, params: InternshipParams, deadline: fl
     hint = quick.chosen if quick.status == Status.FEASIBLE else None
     exact = solve_exact(prepared, max(deadline - time.monotonic(), 0.0), params.seed, hint=hint)
     if exact.status in (Status.OPTIMAL, Status.INFEASIBLE) or quick.status != Status.FEASIBLE:
+        # The Lagrangian bound is valid whatever its repair found; keep the tighter one.
         if exact.status == Status.NO_SOLUTION_IN_TIME:
             exact.bound = min(exact.bound, quick.bound) if exact.bound > 0 else quick.bound
+        elif exact.status == Status.FEASIBLE:
+            exact.bound = max(min(exact.bound, quick.bound), exact.objective)
         return exact
     best = exact if exact.status == Status.FEASIBLE and exact.objective >= quick.objective else quick
     bound = min(quick.bound, exact.bound) if exact.status == Status.FEASIBLE else quick.bound
