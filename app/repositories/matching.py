@@ -4,11 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy import ColumnElement, Row, func, select
+from sqlalchemy.orm import Session, joinedload
 
-from app.db.models import College, CourseNeed, Enterprise, Lecturer, Major, Occupation, Opening, Program, Student
+from app.db.models import (
+    College,
+    CourseNeed,
+    Enterprise,
+    Lecturer,
+    Major,
+    Occupation,
+    Opening,
+    Program,
+    Student,
+    StudentPreference,
+)
 
 
 class MatchRepository:
@@ -29,10 +41,23 @@ class MatchRepository:
                 .options(joinedload(Program.major), joinedload(Program.college)))
         return self.session.scalars(stmt).unique().one_or_none()
 
-    def students(self, visible: ColumnElement[bool], limit: int = 20_000) -> list[Student]:
-        stmt = (select(Student).where(visible).options(selectinload(Student.preferences))
-                .order_by(Student.id).limit(limit))
-        return list(self.session.scalars(stmt))
+    def student_rows(self, visible: ColumnElement[bool], limit: int = 50_000) -> list[Row[Any]]:
+        """Scoring fields of the students the caller may see, as plain rows (no personal data)."""
+        stmt = (select(Student.id, Student.program_id, Student.skills, Student.certificates, Student.grade,
+                       Student.province, Student.city, Student.student_no)
+                .where(visible).order_by(Student.id).limit(limit))
+        return list(self.session.execute(stmt))
+
+    def preference_rows(self, student_ids: Sequence[int]) -> list[Row[Any]]:
+        if not student_ids:
+            return []
+        stmt = select(StudentPreference.student_id, StudentPreference.opening_id, StudentPreference.rank)
+        if len(student_ids) <= 1000:
+            stmt = stmt.where(StudentPreference.student_id.in_(student_ids))
+            return list(self.session.execute(stmt))
+        wanted = set(student_ids)
+        rows: list[Row[Any]] = list(self.session.execute(stmt))
+        return [r for r in rows if r[0] in wanted]
 
     def lecturers(self, limit: int = 20_000) -> list[Lecturer]:
         return list(self.session.scalars(select(Lecturer).order_by(Lecturer.id).limit(limit)))
@@ -77,6 +102,20 @@ class MatchRepository:
     def occupations_of_level(self, level: int) -> Sequence[Occupation]:
         return list(self.session.scalars(select(Occupation).where(Occupation.level == level)
                                          .order_by(Occupation.code)))
+
+    def corpus_version(self) -> tuple[Any, ...]:
+        """Changes whenever a program, opening, lecturer or course need is added, edited or removed."""
+        out: list[Any] = []
+        for model in (Program, Opening, Lecturer, CourseNeed):
+            count, updated = self.session.execute(select(func.count(), func.max(model.updated_at))).one()
+            out += [int(count or 0), updated]
+        return tuple(out)
+
+    def all_openings(self) -> list[Opening]:
+        return list(self.session.scalars(select(Opening).order_by(Opening.id)))
+
+    def course_needs(self) -> list[CourseNeed]:
+        return list(self.session.scalars(select(CourseNeed).order_by(CourseNeed.id)))
 
     def catalogue_version(self) -> tuple[int, int, int, datetime | None]:
         """Changes whenever the major catalogue, the occupations or a program's text change."""

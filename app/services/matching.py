@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import scipy.sparse as sp
 from sqlalchemy.orm import Session
 
 from app.db.models import Role
@@ -26,7 +27,7 @@ from app.translate import (
     occupation_entries,
     opening_profile,
     program_profile,
-    student_profile,
+    student_profiles_from_rows,
 )
 from matching.domain import CatalogEntry
 from matching.scoring import (
@@ -35,12 +36,14 @@ from matching.scoring import (
     Pairing,
     Ranked,
     Scored,
+    TextSpace,
     Unscorable,
     score_lecturers_for_course,
     score_openings_for_program,
     score_programs_for_opening,
     score_students_for_opening,
 )
+from matching.scoring.features import course_text, lecturer_text, opening_text, program_text
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,7 @@ class MatchService:
         ctx = scoring_context(self.session, Pairing.PROGRAM_OPENING)
         result = score_openings_for_program(
             program_profile(program), [opening_profile(o, occupations.get(o.occupation_code or "")) for o in openings],
-            model=ctx.model, history=ctx.history, cooperation=ctx.cooperation)
+            model=ctx.model, history=ctx.history, cooperation=ctx.cooperation, text_space=self._space())
         if isinstance(result, Unscorable):
             raise _no_score("program", result)
         by_id = {str(o.id): o for o in openings}
@@ -112,7 +115,8 @@ class MatchService:
         programs = self.repo.programs()
         ctx = scoring_context(self.session, Pairing.PROGRAM_OPENING)
         result = score_programs_for_opening(profile, [program_profile(p) for p in programs], model=ctx.model,
-                                            history=ctx.history, cooperation=ctx.cooperation)
+                                            history=ctx.history, cooperation=ctx.cooperation,
+                                            text_space=self._space())
         if isinstance(result, Unscorable):
             raise _no_score("opening", result)
         by_id = {str(p.id): p for p in programs}
@@ -132,19 +136,23 @@ class MatchService:
         if self.principal.role not in (Role.ADMIN, Role.PLACEMENT_OFFICE):
             return MatchList(f"opening:{opening.id}", "", [], [])
         visible = StudentRepository.tenancy.readable_by(self.principal)
-        students = self.repo.students(visible)
         program_by_id = {p.id: p for p in programs}
-        eligible = [s for s in students if _level_ok(opening.eligible_levels, program_by_id[s.program_id])]
+        rows = [r for r in self.repo.student_rows(visible)
+                if _level_ok(opening.eligible_levels, program_by_id[r.program_id])]
+        student_no = {str(r.id): r.student_no for r in rows}
+        eligible = student_profiles_from_rows([tuple(r)[:7] for r in rows],  # type: ignore[misc]
+                                              self.repo.preference_rows([r.id for r in rows]),
+                                              {p.id: p.college_id for p in programs})
         profiles = {str(p.id): program_profile(p) for p in programs}
         ctx = scoring_context(self.session, Pairing.STUDENT_OPENING)
         result = score_students_for_opening(
-            opening, [student_profile(s, program_by_id[s.program_id].college_id) for s in eligible], profiles,
-            model=ctx.model, history=ctx.history, cooperation=ctx.cooperation)
+            opening, eligible, profiles,
+            model=ctx.model, history=ctx.history, cooperation=ctx.cooperation, text_space=self._space())
         if isinstance(result, Unscorable):
             return MatchList(f"opening:{opening.id}", ctx.model_version, [], [])
-        by_id = {str(s.id): s for s in eligible}
-        items = [Match(by_id[s.id].id, by_id[s.id].student_no, s.score, _explain(s, explain), s.logit, s.intercept,
-                       {"program_id": by_id[s.id].program_id}) for s in result.scored[:limit]]
+        by_id = {s.id: s for s in eligible}
+        items = [Match(int(s.id), student_no[s.id], s.score, _explain(s, explain), s.logit, s.intercept,
+                       {"program_id": int(by_id[s.id].program_id)}) for s in result.scored[:limit]]
         return MatchList(f"opening:{opening.id}", ctx.model_version, items, _unscorable(result, "student"))
 
     def lecturers_for_course_need(self, need_id: int, *, limit: int, explain: int) -> MatchList:
@@ -156,7 +164,7 @@ class MatchService:
         ctx = scoring_context(self.session, Pairing.LECTURER_COURSE)
         result = score_lecturers_for_course(course_need_profile(need, college_id, city),
                                             [lecturer_profile(lec) for lec in lecturers], model=ctx.model,
-                                            cooperation=ctx.cooperation)
+                                            cooperation=ctx.cooperation, text_space=self._space())
         if isinstance(result, Unscorable):
             raise _no_score("course-need", result)
         by_id = {str(lec.id): lec for lec in lecturers}
@@ -167,6 +175,11 @@ class MatchService:
                         "enterprise": names.get(by_id[s.id].enterprise_id, ""),
                         "max_weekly_hours": by_id[s.id].max_weekly_hours}) for s in result.scored[:limit]]
         return MatchList(f"course-need:{need_id}", ctx.model_version, items, _unscorable(result, "lecturer"))
+
+    def _space(self) -> TextSpace:
+        """One text space over every program, opening, lecturer and course need: IDF from the whole
+        corpus, so a pair's similarity does not depend on which other candidates share the call."""
+        return _SPACES.get(self.repo)
 
     # -- catalogues
 
@@ -241,3 +254,56 @@ class _CatalogueCache:
 
 
 _CATALOGUES = _CatalogueCache()
+
+
+class MemoTextSpace(TextSpace):
+    """A text space that remembers the vector of every text it has transformed (profiles change
+    rarely; vectorising them is most of a match request's time)."""
+
+    __slots__ = ("_rows",)
+    _rows: dict[str, sp.csr_matrix]
+    MAX_ROWS = 200_000
+
+    @classmethod
+    def of(cls, space: TextSpace) -> MemoTextSpace:
+        memo = cls(grams=space.grams, words=space.words, gram_weight=space.gram_weight)
+        object.__setattr__(memo, "_rows", {})
+        return memo
+
+    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._rows]
+        if missing:
+            if len(self._rows) + len(missing) > self.MAX_ROWS:
+                self._rows.clear()
+            rows = TextSpace.transform(self, missing)
+            for i, text in enumerate(missing):
+                self._rows[text] = rows[i]
+        if not texts:
+            return TextSpace.transform(self, [])
+        return sp.csr_matrix(sp.vstack([self._rows[t] for t in texts], format="csr"))
+
+
+class _TextSpaces:
+    """The corpus text space, refitted only when a profile changes."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._key: tuple[Any, ...] | None = None
+        self._space: MemoTextSpace | None = None
+
+    def get(self, repo: MatchRepository) -> MemoTextSpace:
+        key = repo.corpus_version()
+        with self._lock:
+            if self._key == key and self._space is not None:
+                return self._space
+        corpus = [program_text(program_profile(p)) for p in repo.programs()]
+        corpus += [opening_text(opening_profile(o)) for o in repo.all_openings()]
+        corpus += [lecturer_text(lecturer_profile(lec)) for lec in repo.lecturers()]
+        corpus += [course_text(course_need_profile(n, 0)) for n in repo.course_needs()]
+        space = MemoTextSpace.of(TextSpace.fit(corpus or ["-"]))
+        with self._lock:
+            self._key, self._space = key, space
+        return space
+
+
+_SPACES = _TextSpaces()
