@@ -14,6 +14,7 @@ from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from app.db.engine import unit_of_work
 from app.errors import Unauthorized
 from app.schemas import MAX_ID
 from app.security import Principal
@@ -24,16 +25,7 @@ _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 def get_session(request: Request) -> Iterator[Session]:
     factories = request.app.state.session_factories
-    factory = factories.read if request.method in _SAFE_METHODS else factories.write
-    session: Session = factory()
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+    yield from unit_of_work(factories.read if request.method in _SAFE_METHODS else factories.write)
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

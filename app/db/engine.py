@@ -8,6 +8,7 @@ transaction that never blocks writers.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -63,3 +64,17 @@ def read_only(engine: Engine) -> Engine:
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """One session, one transaction: committed when the caller's work returns, rolled back on any
+    error.  Request dependencies ``yield from`` it, so a failed commit is never reported as success."""
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

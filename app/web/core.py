@@ -19,6 +19,7 @@ from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy.orm import Session
 
+from app.db.engine import unit_of_work
 from app.db.models import Role
 from app.errors import ChanjiaoError, Forbidden
 from app.security import Principal
@@ -98,15 +99,7 @@ async def check_csrf(request: Request) -> None:
 def get_db(request: Request) -> Iterator[Session]:
     """One request, one transaction: committed when the page is built, rolled back on error."""
     factories = request.app.state.session_factories
-    session: Session = (factories.read if request.method in _SAFE else factories.write)()
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+    yield from unit_of_work(factories.read if request.method in _SAFE else factories.write)
 
 
 DbDep = Annotated[Session, Depends(get_db, scope="function")]
