@@ -11,6 +11,13 @@ only openings whose upper bound reaches ``L`` (plus the students' ranked opening
 top k.  Those candidates — typically the same-city openings and the strongest fits elsewhere —
 are scored exactly with every feature; the result equals scoring all pairs.  Work and memory grow
 with students × candidates, never students × openings.
+
+"Exactly" is meant bit for bit: a pair's log-odds is the float ``features.student_opening_logit``
+defines (one fixed order of the rounded additions: the program part, then the student part), the
+vectorised code performs the same additions in the same order, and ties are equal floats, broken
+by the lower opening index.  The pruning bounds carry a margin far above rounding error, so a
+pruned pair is beaten strictly by k others in floating point too (proofs at ``_sparse_program``
+and ``_dense_candidates``).
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from scipy.special import expit
 from matching.domain import OpeningProfile, ProgramProfile, StudentProfile
 from matching.scoring.features import (
     STUDENT_OPENING_FEATURES,
+    STUDENT_OPENING_PROGRAM_PART,
     Cooperation,
     PlacementHistory,
     cooperation_value,
@@ -42,7 +50,7 @@ from matching.scoring.features import (
 )
 from matching.scoring.model import FitModel, Pairing, prior_model
 from matching.scoring.results import Unscorable
-from matching.scoring.text import TextSpace, cosine, normalize
+from matching.scoring.text import TextSpace, normalize
 
 __all__ = ["Candidates", "top_k_openings_per_student"]
 
@@ -63,7 +71,7 @@ class Candidates:
     logit: np.ndarray  # float64
     unscorable_students: tuple[Unscorable, ...]
     unscorable_openings: tuple[Unscorable, ...]
-    pairs_scored: int  # exact pair evaluations performed (≤ students × openings)
+    pairs_scored: int  # distinct pairs scored exactly (≤ students × openings)
 
 
 def _codes(values: Sequence[str]) -> tuple[np.ndarray, dict[str, int]]:
@@ -89,7 +97,8 @@ def top_k_openings_per_student(
     """The ``k`` best openings per scorable student under the student↔opening ``model``.
 
     Exactly the top ``k`` of scoring every pair (ties: lower opening index first), computed
-    group by group.  Unscorable students and openings are left out and listed with reasons.
+    group by group; ``logit`` is bit for bit ``student_opening_logit`` of the pair's feature row.
+    Unscorable students and openings are left out and listed with reasons.
     """
     if k < 1:
         raise ValueError("k must be at least 1")
@@ -124,16 +133,19 @@ def top_k_openings_per_student(
     ent_codes, ent_tab = _codes([o.enterprise_id for o in ops])
     grp_codes, grp_tab = _codes([occupation_group(o.occupation_code) for o in ops])
     skill_tab: dict[str, int] = {}
-    r_rows, r_cols, r_vals = [], [], []
+    r_rows: list[int] = []
+    r_cols: list[int] = []
+    n_req = np.ones(n_open)  # required skills per opening (1 where none: the count is then 0 anyway)
     for j, o in enumerate(ops):
         req = {normalize(x).strip() for x in o.required_skills} - {""}
+        n_req[j] = max(1, len(req))
         for sk in req:
             r_rows.append(j)
             r_cols.append(skill_tab.setdefault(sk, len(skill_tab)))
-            r_vals.append(1.0 / len(req))
     n_skills = max(1, len(skill_tab))
-    req_matrix = sp.csr_matrix((r_vals, (r_rows, r_cols)), shape=(n_open, n_skills))
-    req_t = sp.csr_matrix(req_matrix.T)  # skills × openings, converted once
+    # Binary skills × openings: a student's row times it counts the required skills they have; the
+    # share is then count / required, one division, exactly as ``share_covered`` computes it.
+    req_t = sp.csr_matrix((np.ones(len(r_rows)), (r_cols, r_rows)), shape=(n_skills, n_open))
     skill_lookup = dict(skill_tab)
     levels = {lv for o in ops for lv in o.eligible_levels}
     level_bad = {lv: np.array([bool(o.eligible_levels) and lv not in o.eligible_levels for o in ops]) for lv in levels}
@@ -145,7 +157,7 @@ def top_k_openings_per_student(
     p_texts = [program_text(programs[p]) for p in prog_ids]
     o_texts = [opening_text(o) for o in ops]
     space = text_space if text_space is not None else TextSpace.fit([*p_texts, *o_texts])
-    o_vec = space.transform(o_texts)
+    o_vec_t = sp.csr_matrix(_transform_unique(space, o_texts).T)  # converted once, not per chunk
     coop_by_college: dict[str, np.ndarray] = {}
     for (ent, college), count in (cooperation or {}).items():
         e = ent_tab.get(normalize(ent).strip())
@@ -190,45 +202,58 @@ def top_k_openings_per_student(
         rel[by_major.get(p.major_code, [])] = 3
         return rel
 
-    def base_rows(chunk: list[str]) -> np.ndarray:
-        sims = cosine(space.transform([p_texts[p_of[p]] for p in chunk]), o_vec)
-        out = b0 + w["text_similarity"] * sims
+    def program_rows(chunk: list[str]) -> np.ndarray:
+        """The program part of the log-odds, rounded exactly as ``student_opening_logit`` does."""
+        vecs = _transform_unique(space, [p_texts[p_of[p]] for p in chunk])
+        sims = np.asarray((vecs @ o_vec_t).toarray(), dtype=np.float64)
+        np.clip(sims, 0.0, 1.0, out=sims)  # as text.cosine
+        first, *rest = STUDENT_OPENING_PROGRAM_PART
+        out = b0 + w[first] * sims
         for r, p_id in enumerate(chunk):
             p = programs[p_id]
             rel = relation(p)
             amount, success = history_vectors(p.class_code)
-            lv = level_bad.get(p.level, any_levels)
             coop = coop_by_college.get(p.college_id)
+            terms: dict[str, np.ndarray | None] = {
+                "target_major": rel == 3,
+                "same_major_class": rel == 2,
+                "same_major_category": rel == 1,
+                "history_placements": amount,
+                "history_success": success,
+                "level_ineligible": level_bad.get(p.level, any_levels),
+                "past_cooperation": None if coop is None else coop[ent_codes],
+            }
             row = out[r]
-            row += (
-                w["target_major"] * (rel == 3)
-                + w["same_major_class"] * (rel == 2)
-                + w["same_major_category"] * (rel == 1)
-                + w["history_placements"] * amount
-                + w["history_success"] * success
-                + w["level_ineligible"] * lv
-            )
-            if coop is not None:
-                row += w["past_cooperation"] * coop[ent_codes]
+            for name in rest:  # one rounded addition per term, in the canonical order
+                x = terms[name]
+                if x is not None:  # an absent term adds ±0.0, which changes no value
+                    row += w[name] * x
         return out
 
     # --- students ------------------------------------------------------------------------------
-    open_pos = {openings[int(i)].id: n for n, i in enumerate(o_idx)}
+    open_pos: dict[str, list[int]] = defaultdict(list)
+    for n, i in enumerate(o_idx):
+        open_pos[openings[int(i)].id].append(n)
     groups: dict[tuple[str, int, int], list[int]] = defaultdict(list)
-    s_city = np.full(len(students), -1, dtype=np.int64)
-    s_prov = np.full(len(students), -1, dtype=np.int64)
+    norm_cache: dict[str, str] = {}
+
+    def norm(x: str) -> str:
+        got = norm_cache.get(x)
+        if got is None:
+            got = norm_cache[x] = normalize(x).strip()
+        return got
+
     for i in s_idx:
         s = students[i]
         p = programs[s.program_id]
-        city_key = normalize(s.city or p.city).strip()
-        prov_key = normalize(s.province or p.province).strip()
-        s_city[i] = city_tab.get(city_key, -2) if city_key else -1  # -2: a known city without openings
-        s_prov[i] = prov_tab.get(prov_key, -2) if prov_key else -1
-        groups[(s.program_id, int(s_city[i]), int(s_prov[i]))].append(i)
+        city_key = norm(s.city or p.city)
+        prov_key = norm(s.province or p.province)
+        g_city = city_tab.get(city_key, -2) if city_key else -1  # -2: a known city without openings
+        g_prov = prov_tab.get(prov_key, -2) if prov_key else -1
+        groups[(s.program_id, g_city, g_prov)].append(i)
 
-    w_skill, w_pref = w["skill_overlap"], w["preference"]
-    s_lo, s_hi = min(0.0, w_skill), max(0.0, w_skill)
-    p_lo = min(0.0, w_pref)
+    w_city, w_prov = w["same_city"], w["same_province"]
+    w_skill, w_pref, w_grade = w["skill_overlap"], w["preference"], w["grade"]
     out_s: list[np.ndarray] = []
     out_o: list[np.ndarray] = []
     out_z: list[np.ndarray] = []
@@ -239,23 +264,43 @@ def top_k_openings_per_student(
 
     # With non-negative student-level weights (always true of the priors) a faster exact path
     # applies: every student term is sparse and only raises scores (see _sparse_program).
-    sparse_ok = min(w["same_city"], w["same_province"], w_skill, w_pref) >= 0.0
+    sparse_ok = min(w_city, w_prov, w_skill, w_pref) >= 0.0
+    no_cols = np.zeros(0, dtype=np.int64)
     city_open = {c: np.flatnonzero(o_city == c) for c in range(len(city_tab))}
     prov_open = {r: np.flatnonzero(o_prov == r) for r in range(len(prov_tab))}
 
-    def pref_pairs(members: Sequence[int]) -> list[tuple[int, int, float]]:
-        out: list[tuple[int, int, float]] = []
+    def geo_columns(g_city: int, g_prov: int) -> tuple[np.ndarray, np.ndarray]:
+        """Openings in the group's city, and in its province but another city (as geo_values)."""
+        in_city = city_open.get(g_city, no_cols)
+        in_prov = prov_open.get(g_prov, no_cols)
+        return in_city, in_prov[o_city[in_prov] != g_city] if g_city >= 0 else in_prov
+
+    def pref_pairs(members: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(member row, opening column, preference term) of every ranked scorable opening."""
+        rows: list[int] = []
+        cols: list[int] = []
+        vals: list[float] = []
         for m, i in enumerate(members):
             for oid, rank in students[i].preferences.items():
-                pos_j = open_pos.get(oid)
-                if pos_j is not None and rank >= 1:
-                    out.append((m, pos_j, 1.0 / rank))
-        return out
+                if rank >= 1:
+                    for pos_j in open_pos.get(oid, ()):
+                        rows.append(m)
+                        cols.append(pos_j)
+                        vals.append(w_pref * (1.0 / rank))
+        return np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64), np.array(vals, dtype=np.float64)
+
+    def skill_terms(members: Sequence[int], cols: np.ndarray | None = None) -> sp.csr_matrix:
+        """members × openings (or × ``cols``): ``w_skill · share``, stored where the share is > 0."""
+        have = _skill_rows([students[i] for i in members], skill_lookup, n_skills)
+        counts = sp.csr_matrix(have @ (req_t if cols is None else req_t[:, cols]))
+        counts.data = w_skill * (counts.data / (n_req if cols is None else n_req[cols])[counts.indices])
+        return counts
 
     for start in range(0, len(prog_ids), _PROGRAM_CHUNK):
         chunk = prog_ids[start : start + _PROGRAM_CHUNK]
-        base = base_rows(chunk)
+        base = program_rows(chunk)
         for r_i, pid in enumerate(chunk):
+            p_row = base[r_i]
             if sparse_ok:
                 members = [i for _, _, ms in by_program[pid] for i in ms]
                 geo_rows: list[np.ndarray] = []
@@ -263,62 +308,53 @@ def top_k_openings_per_student(
                 geo_vals: list[np.ndarray] = []
                 m0 = 0
                 for g_city, g_prov, ms in by_program[pid]:
-                    in_city = city_open.get(g_city, np.zeros(0, dtype=np.int64))
-                    in_prov = prov_open.get(g_prov, np.zeros(0, dtype=np.int64))
-                    in_prov = in_prov[o_city[in_prov] != g_city] if g_city >= 0 else in_prov
+                    in_city, in_prov = geo_columns(g_city, g_prov)
                     cols = np.concatenate([in_city, in_prov])
-                    vals = np.concatenate([np.full(in_city.size, w["same_city"]),
-                                           np.full(in_prov.size, w["same_province"])])
+                    vals = np.concatenate([np.full(in_city.size, w_city), np.full(in_prov.size, w_prov)])
                     geo_rows.append(np.repeat(np.arange(m0, m0 + len(ms)), cols.size))
                     geo_cols.append(np.tile(cols, len(ms)))
                     geo_vals.append(np.tile(vals, len(ms)))
                     m0 += len(ms)
-                sparse_prefs = pref_pairs(members)
-                rows_all = np.concatenate([*geo_rows, np.array([m for m, _, _ in sparse_prefs], dtype=np.int64)])
-                cols_all = np.concatenate([*geo_cols, np.array([j for _, j, _ in sparse_prefs], dtype=np.int64)])
-                vals_all = np.concatenate([*geo_vals, np.array([w_pref * v for _, _, v in sparse_prefs])])
-                extra = sp.csr_matrix((vals_all, (rows_all, cols_all)), shape=(len(members), n_open))
-                if w_skill != 0.0 and req_matrix.nnz:
-                    have = _skill_rows([students[i] for i in members], skill_lookup, n_skills)
-                    extra = extra + w_skill * (have @ req_t)
-                grades = np.array([grade_value(students[i].grade) for i in members]) * w["grade"]
-                rows_k, cols_k, z_k, n_scored = _sparse_program(base[r_i], sp.csr_matrix(extra), kk)
+                shape = (len(members), n_open)
+                # Student part, entrywise in the canonical order: (geo + skill) + preference.
+                extra = sp.csr_matrix(
+                    (np.concatenate(geo_vals), (np.concatenate(geo_rows), np.concatenate(geo_cols))), shape=shape
+                )
+                if w_skill != 0.0 and req_t.nnz:
+                    extra = sp.csr_matrix(extra + skill_terms(members))
+                q_rows, q_cols, q_vals = pref_pairs(members)
+                if w_pref != 0.0 and q_rows.size:
+                    extra = sp.csr_matrix(extra + sp.csr_matrix((q_vals, (q_rows, q_cols)), shape=shape))
+                grades = w_grade * np.array([grade_value(students[i].grade) for i in members])
+                rows_k, cols_k, z_k, n_scored = _sparse_program(p_row, extra, grades, kk)
                 scored += n_scored
                 out_s.append(np.asarray(members, dtype=np.int64)[rows_k])
                 out_o.append(o_idx[cols_k])
-                out_z.append(z_k + grades[rows_k])
+                out_z.append(z_k)
                 continue
-            for g_city, g_prov, members in sorted(by_program[pid], key=lambda t: (t[0], t[1])):
-                same_city = (o_city == g_city) if g_city >= 0 else np.zeros(n_open, dtype=bool)
-                same_prov = ((o_prov == g_prov) & ~same_city) if g_prov >= 0 else np.zeros(n_open, dtype=bool)
-                a = base[r_i] + w["same_city"] * same_city + w["same_province"] * same_prov
-                prefs: list[tuple[int, int, float]] = []
-                for m, i in enumerate(members):
-                    for oid, rank in students[i].preferences.items():
-                        pos_j = open_pos.get(oid)
-                        if pos_j is not None and rank >= 1:
-                            prefs.append((m, pos_j, 1.0 / rank))
-                if kk < n_open:
-                    floor = np.partition(a, n_open - kk)[n_open - kk] + s_lo + p_lo
-                    cand = np.flatnonzero(a + s_hi >= floor)
-                    if prefs:
-                        cand = np.union1d(cand, [j for _, j, _ in prefs])
-                else:
-                    cand = np.arange(n_open)
-                z = np.repeat(a[cand][None, :], len(members), axis=0)
-                if w_skill != 0.0 and req_matrix.nnz:
-                    have = _skill_rows([students[i] for i in members], skill_lookup, n_skills)
-                    z += w_skill * (have @ req_matrix[cand].T).toarray()
-                if prefs:
-                    pos = {int(j): n for n, j in enumerate(cand)}
-                    for m, j, v in prefs:
-                        z[m, pos[j]] += w_pref * v
-                grades = np.array([grade_value(students[i].grade) for i in members])
-                z += (w["grade"] * grades)[:, None]
+            for g_city, g_prov, members in by_program[pid]:
+                in_city, in_prov = geo_columns(g_city, g_prov)
+                geo = np.zeros(n_open)
+                geo[in_city] = w_city
+                geo[in_prov] = w_prov
+                q_rows, q_cols, q_vals = pref_pairs(members)
+                grades = w_grade * np.array([grade_value(students[i].grade) for i in members])
+                cand = _dense_candidates(p_row + geo, w_skill, w_pref if q_rows.size else 0.0, grades, kk,
+                                         abs(w_city) + abs(w_prov))
+                if q_rows.size:
+                    cand = np.union1d(cand, q_cols)
+                # Student part in the canonical order: ((geo + skill) + preference) + grade.
+                s_part = np.repeat(geo[cand][None, :], len(members), axis=0)
+                if w_skill != 0.0 and req_t.nnz:
+                    s_part += skill_terms(members, cand).toarray()
+                if w_pref != 0.0 and q_rows.size:
+                    pos = np.searchsorted(cand, q_cols)
+                    np.add.at(s_part, (q_rows, pos), q_vals)  # one term per (student, opening)
+                s_part += grades[:, None]
+                z = p_row[cand][None, :] + s_part
                 scored += z.size
                 top = _top_rows(z, kk)
-                rows = np.repeat(np.asarray(members, dtype=np.int64), kk)
-                out_s.append(rows)
+                out_s.append(np.repeat(np.asarray(members, dtype=np.int64), top.shape[1]))
                 out_o.append(o_idx[cand[top]].ravel())
                 out_z.append(np.take_along_axis(z, top, axis=1).ravel())
 
@@ -337,40 +373,98 @@ def top_k_openings_per_student(
     )
 
 
-def _sparse_program(
-    a: np.ndarray, extra: sp.csr_matrix, k: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """Exact top k per row of ``a[None, :] + extra`` when ``extra`` is sparse and non-negative.
+# Safety margin of the pruning bounds, relative to the magnitudes involved.  Each computed score
+# is within a few units of 2^-53 (≈ 1.1e-16) of the real sum of its rounded terms, relative to the
+# terms' magnitudes; 1e-12 is over a thousand times that, so a pair pruned with this margin is
+# beaten *strictly* by k others in floating point too, whatever the tie-break.
+_MARGIN = 1e-12
 
-    Outside a row's non-zeros the score is ``a`` itself, so the k best of ``a`` (ties to the lower
-    index) bound every opening the row does not touch: the row's top k lies in those k columns
-    plus its own non-zeros scoring at least the k-th best of the dense block.  Returns (row,
-    column, score) of the k best per row and the number of pairs evaluated.
+
+def _sparse_program(
+    p: np.ndarray, extra: sp.csr_matrix, grades: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Exact top k per row of ``p[None, :] + (extra + grades[:, None])`` (``extra`` sparse, ≥ 0).
+
+    ``p`` is the program part of the log-odds, ``extra`` the student part without the grade term
+    (geo + skill + preference, non-negative), ``grades`` the grade term per row.  Returns (row,
+    column, log-odds) of the k best per row, ties to the lower column, and the number of distinct
+    pairs evaluated.
+
+    Why nothing pruned can be in a row's top k.  Let T be the k columns with the largest ``p`` and
+    ``θ = min p[T]``; the dense block D holds every column with ``p ≥ θ − m``, m = ``_MARGIN`` ·
+    (1 + |θ| + max |grade|) (so T ⊆ D, and every tie or near-tie of θ is in D).  For a row with
+    grade term γ and a column c the score is ``fl(p[c] + fl(e + γ))`` with e = extra[row, c] ≥ 0.
+    Rounding is monotone, so for t ∈ T: ``z(t) ≥ fl(p[t] + γ) ≥ fl(θ + γ)``.  A column c ∉ D with
+    e = 0 scores ``fl(p[c] + γ)`` where the real ``p[c] + γ < θ + γ − m``; since m exceeds four
+    units in the last place of |θ| + |γ|, ``fl(p[c] + γ) < fl(θ + γ)``: all k columns of T beat it
+    strictly, so it is out of the top k whatever the tie-break.  Every other column (in D, or with
+    e > 0) is scored exactly and kept if it reaches the row's k-th best score in D (ties kept); the
+    final sort by (−score, column) over this superset of the true top k returns exactly it.
     """
-    n = a.shape[0]
+    n = p.shape[0]
     g = extra.shape[0]
     if k < n:
-        kth = np.partition(a, n - k)[n - k]
-        above = np.flatnonzero(a > kth)
-        top = np.sort(np.concatenate([above, np.flatnonzero(a == kth)[: k - above.size]]))
+        theta = np.partition(p, n - k)[n - k]
+        m = _MARGIN * (1.0 + abs(float(theta)) + float(np.abs(grades).max()))
+        dense_cols = np.flatnonzero(p >= theta - m)
     else:
-        top = np.arange(n)
-    dense = a[top][None, :] + extra[:, top].toarray()
-    floor = dense.min(axis=1)
+        dense_cols = np.arange(n)
+    s_dense = extra[:, dense_cols].toarray()
+    s_dense += grades[:, None]
+    dense = p[dense_cols][None, :] + s_dense
+    d = dense_cols.size
+    floor = np.partition(dense, d - k, axis=1)[:, d - k] if k < d else np.full(g, -np.inf)
     coo = extra.tocoo()
-    in_top = np.zeros(n, dtype=bool)
-    in_top[top] = True
-    r, c = coo.row.astype(np.int64), coo.col.astype(np.int64)
-    z = a[c] + coo.data
-    keep = ~in_top[c] & (z >= floor[r])
-    rows = np.concatenate([np.repeat(np.arange(g), top.size), r[keep]])
-    cols = np.concatenate([np.tile(top, g), c[keep]])
+    in_dense = np.zeros(n, dtype=bool)
+    in_dense[dense_cols] = True
+    outside = ~in_dense[coo.col]
+    r = coo.row[outside].astype(np.int64)
+    c = coo.col[outside].astype(np.int64)
+    z = p[c] + (coo.data[outside] + grades[r])
+    keep = z >= floor[r]
+    rows = np.concatenate([np.repeat(np.arange(g), d), r[keep]])
+    cols = np.concatenate([np.tile(dense_cols, g), c[keep]])
     vals = np.concatenate([dense.ravel(), z[keep]])
     order = np.lexsort((cols, -vals, rows))
     rows, cols, vals = rows[order], cols[order], vals[order]
     starts = np.searchsorted(rows, np.arange(g))
     first = (np.arange(rows.size) - starts[rows]) < k
-    return rows[first], cols[first], vals[first], int(dense.size + coo.nnz)
+    # Each pair once: the dense block, plus the non-zeros outside it (those inside are in the block).
+    return rows[first], cols[first], vals[first], int(dense.size + r.size)
+
+
+def _dense_candidates(
+    u: np.ndarray, w_skill: float, w_pref: float, grades: np.ndarray, k: int, geo_size: float
+) -> np.ndarray:
+    """Openings that can enter some member's top k when student weights may be negative.
+
+    ``u = p + geo`` is the group's shared part (program part plus its geo term).  A member's score
+    at opening j is ``u_j + skill + pref + γ`` up to rounding, with skill in [s_lo, s_hi] =
+    [min(0, w_skill), max(0, w_skill)], pref 0 unless the member ranked j (ranked openings are
+    added by the caller) and otherwise in [p_lo, ·] with p_lo = min(0, w_pref), γ the member's
+    grade term.  The k openings with the largest u (u ≥ θ, the k-th largest) therefore score at
+    least ``θ + s_lo + p_lo + γ`` for every member, and an unranked j at most ``u_j + s_hi + γ``:
+    if ``u_j + s_hi < θ + s_lo + p_lo − m_j`` it is beaten by k openings for every member.  The
+    margin m_j = ``_MARGIN`` · (1 + |u_j| + |θ| + Σ|weights| + max|γ|) exceeds the rounding of
+    every sum involved (computing u, the scores and this test) by a factor of over a thousand, so
+    the inequality holds strictly in floating point as well.  Returns sorted column indices.
+    """
+    n = u.shape[0]
+    if k >= n:
+        return np.arange(n)
+    s_lo, s_hi, p_lo = min(0.0, w_skill), max(0.0, w_skill), min(0.0, w_pref)
+    theta = float(np.partition(u, n - k)[n - k])
+    spread = 1.0 + abs(theta) + abs(w_skill) + abs(w_pref) + geo_size + float(np.abs(grades).max())
+    m = _MARGIN * (spread + np.abs(u))
+    return np.flatnonzero(u + s_hi >= theta + s_lo + p_lo - m)
+
+
+def _transform_unique(space: TextSpace, texts: Sequence[str]) -> sp.csr_matrix:
+    """``space.transform(texts)``, analysing each distinct text once (rows are per-text identical)."""
+    uniq: dict[str, int] = {}
+    inv = np.fromiter((uniq.setdefault(t, len(uniq)) for t in texts), dtype=np.int64, count=len(texts))
+    vecs = space.transform(list(uniq))
+    return sp.csr_matrix(vecs[inv]) if len(uniq) < len(texts) else vecs
 
 
 def _skill_rows(members: Sequence[StudentProfile], table: dict[str, int], n_skills: int) -> sp.csr_matrix:

@@ -63,6 +63,8 @@ __all__ = [
     "LECTURER_COURSE_FEATURES",
     "PROGRAM_OPENING_FEATURES",
     "STUDENT_OPENING_FEATURES",
+    "STUDENT_OPENING_PROGRAM_PART",
+    "STUDENT_OPENING_STUDENT_PART",
     "Cooperation",
     "PlacementHistory",
     "course_text",
@@ -73,6 +75,7 @@ __all__ = [
     "opening_text",
     "program_opening_row",
     "program_text",
+    "student_opening_logit",
     "student_opening_row",
     "unscorable_course",
     "unscorable_lecturer",
@@ -100,6 +103,19 @@ STUDENT_OPENING_FEATURES: tuple[str, ...] = (
     "grade",
     "preference",
 )
+# The order in which a student↔opening log-odds is summed in floating point (see
+# ``student_opening_logit``): the program's part, shared by all its students, then the student's.
+STUDENT_OPENING_PROGRAM_PART: tuple[str, ...] = (
+    "text_similarity",
+    "target_major",
+    "same_major_class",
+    "same_major_category",
+    "history_placements",
+    "history_success",
+    "level_ineligible",
+    "past_cooperation",
+)
+STUDENT_OPENING_STUDENT_PART: tuple[str, ...] = ("same_city", "same_province", "skill_overlap", "preference", "grade")
 LECTURER_COURSE_FEATURES: tuple[str, ...] = (
     "expertise_similarity",
     "topic_overlap",
@@ -390,6 +406,36 @@ def student_opening_row(
     rank = student.preferences.get(opening.id)
     pref = 1.0 / rank if rank is not None and rank >= 1 else 0.0
     return np.concatenate([base, [skill, grade_value(student.grade), pref]])
+
+
+_PROGRAM_PART_AT = tuple(STUDENT_OPENING_FEATURES.index(f) for f in STUDENT_OPENING_PROGRAM_PART)
+_STUDENT_PART_AT = tuple(STUDENT_OPENING_FEATURES.index(f) for f in STUDENT_OPENING_STUDENT_PART)
+
+
+def student_opening_logit(
+    row: Sequence[float] | np.ndarray, coef: Sequence[float] | np.ndarray, intercept: float
+) -> float:
+    """The student↔opening log-odds ``intercept + Σ coef[j]·row[j]`` in its one canonical rounding.
+
+    Floating-point addition is not associative, so "the" score of a pair must say in which order
+    its terms are added, or two correct implementations can disagree in the last bit and order
+    exactly-tied pairs differently.  The canonical order (``top_k_openings_per_student`` computes
+    the same bits, vectorised) is: ``p = intercept + t_0``, then ``p += t_j`` for the rest of
+    ``STUDENT_OPENING_PROGRAM_PART`` left to right; ``s = t_city + t_province``, then ``s += t_j``
+    for skill_overlap, preference, grade; the log-odds is ``p + s``; each ``t_j = coef[j]·row[j]``
+    is one rounded product.  It differs from ``FitModel.decision_function`` by a few ulps at most.
+    """
+    w = [float(c) for c in coef]
+    x = [float(v) for v in row]
+    first, *rest = _PROGRAM_PART_AT
+    p = float(intercept) + w[first] * x[first]
+    for j in rest:
+        p += w[j] * x[j]
+    city, prov, *more = _STUDENT_PART_AT
+    s = w[city] * x[city] + w[prov] * x[prov]
+    for j in more:
+        s += w[j] * x[j]
+    return p + s
 
 
 def lecturer_course_row(
