@@ -31,6 +31,15 @@ class ReferenceRepository:
         for start in range(0, len(rows), batch):
             self.session.execute(insert(model), rows[start:start + batch])
 
+    def insert_returning_ids(self, model: type[Any], rows: Sequence[dict[str, Any]]) -> list[int]:
+        """Bulk insert in one executemany; the new ids come back in the order of ``rows``.
+
+        ``model`` is a mapped class with an integer ``id`` primary key."""
+        if not rows:
+            return []
+        stmt = insert(model).returning(model.id, sort_by_parameter_order=True)
+        return list(self.session.scalars(stmt, list(rows)))
+
     def update_many(self, model: type[Base], rows: Sequence[dict[str, Any]]) -> None:
         """ORM bulk UPDATE by primary key: one executemany instead of a round trip per row."""
         if rows:

@@ -23,7 +23,6 @@ from datetime import date
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from app.db.models import (
@@ -44,6 +43,8 @@ from app.db.models import (
     Student,
     StudentPreference,
 )
+from app.repositories.demo import DemoRepository
+from app.repositories.reference import ReferenceRepository
 from app.services import demo_data as data
 from app.services.catalog import load_catalog
 
@@ -130,21 +131,18 @@ def _sigmoid(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-z))
 
 
-def _count(session: Session, model: type[Any]) -> int:
-    return int(session.scalar(select(func.count()).select_from(model)) or 0)
-
-
 def seed_demo(session: Session, seed: int = DEFAULT_SEED, *, if_empty: bool = False) -> DemoSummary:
     """Create the demo data set.  Flushes; the caller commits.
 
     Raises :class:`DemoAlreadySeeded` when colleges exist, unless ``if_empty`` (then it does
     nothing), so a second ``make run`` never duplicates or mixes data.
     """
-    if _count(session, College) > 0:
+    reference = ReferenceRepository(session)
+    if reference.count(College) > 0:
         if if_empty:
             return DemoSummary(skipped=True)
         raise DemoAlreadySeeded("the database already has colleges; use --if-empty to skip")
-    if _count(session, Major) == 0 or _count(session, Occupation) == 0:
+    if reference.count(Major) == 0 or reference.count(Occupation) == 0:
         load_catalog(session)
     return DemoSummary(skipped=False, counts=_DemoBuilder(session, seed).build())
 
@@ -152,6 +150,8 @@ def seed_demo(session: Session, seed: int = DEFAULT_SEED, *, if_empty: bool = Fa
 class _DemoBuilder:
     def __init__(self, session: Session, seed: int) -> None:
         self.session = session
+        self.reference = ReferenceRepository(session)
+        self.repo = DemoRepository(session)
         # Demo content, not secrets: a seedable PRNG is the point (same seed, same rows).
         self.rng = random.Random(seed)  # noqa: S311
         self.np = np.random.default_rng(seed)
@@ -159,12 +159,11 @@ class _DemoBuilder:
 
     # ------------------------------------------------------------------ helpers
 
-    def _insert(self, model: type[Any], rows: list[dict[str, Any]]) -> list[int]:
-        """Bulk insert in one executemany; ids come back in parameter order."""
+    def _add_rows(self, model: type[Any], rows: list[dict[str, Any]]) -> list[int]:
+        """Bulk-add rows in one executemany; ids come back in parameter order."""
         if not rows:
             return []
-        stmt = insert(model).returning(model.id, sort_by_parameter_order=True)
-        ids = list(self.session.scalars(stmt, rows))
+        ids = self.reference.insert_returning_ids(model, rows)
         self.counts[model.__tablename__] = self.counts.get(model.__tablename__, 0) + len(rows)
         return ids
 
@@ -183,25 +182,15 @@ class _DemoBuilder:
 
     def _catalogue(self) -> None:
         wanted = {(p.code, p.level) for p in data.MAJORS}
-        rows = self.session.execute(
-            select(Major.id, Major.code, Major.level, Major.name, Major.class_name, Major.category_name)
-            .where(Major.code.in_({code for code, _ in wanted}))
-        ).all()
+        rows = self.repo.majors_by_code({code for code, _ in wanted})
         self.majors = {(r.code, r.level.value): r for r in rows if (r.code, r.level.value) in wanted}
         missing = sorted(wanted - set(self.majors))
         if missing:
             raise CatalogMissing(f"majors missing from the catalogue: {missing}; run `chanjiao catalog load`")
         # 专业类 → 专业大类 names across the whole catalogue, for the hidden "same 大类" relation.
-        self.category_of_class = {
-            r.class_name: r.category_name
-            for r in self.session.execute(select(Major.class_name, Major.category_name).distinct())
-        }
+        self.category_of_class = self.repo.category_of_class()
         codes = {t.occupation_code for ind in data.INDUSTRIES for t in ind.openings}
-        found = {
-            r.code: r.is_digital
-            for r in self.session.execute(select(Occupation.code, Occupation.is_digital)
-                                          .where(Occupation.code.in_(codes), Occupation.level == 4))
-        }
+        found = self.repo.digital_occupations(codes)
         if codes - set(found):
             raise CatalogMissing(f"occupations missing from the catalogue: {sorted(codes - set(found))}")
         self.is_digital = found
@@ -209,7 +198,7 @@ class _DemoBuilder:
     # ------------------------------------------------------------------ colleges and programs
 
     def _colleges_and_programs(self) -> None:
-        college_ids = self._insert(College, [
+        college_ids = self._add_rows(College, [
             {"name": c.name, "province": c.province, "city": c.city, "level": EducationLevel(c.level)}
             for c in data.COLLEGES
         ])
@@ -236,7 +225,7 @@ class _DemoBuilder:
                     "term": data.TERM,
                 })
                 specs.append((college, profile, number))
-        ids = self._insert(Program, rows)
+        ids = self._add_rows(Program, rows)
         self.programs: list[_Program] = []
         for pid, row, (college, profile, number) in zip(ids, rows, specs, strict=True):
             major = self.majors[(profile.code, profile.level)]
@@ -274,7 +263,7 @@ class _DemoBuilder:
                     rows.append({"name": name, "industry": industry.industry, "province": province,
                                  "city": city, "staff_count": staff})
                     meta.append((industry, province, city, staff))
-        ids = self._insert(Enterprise, rows)
+        ids = self._add_rows(Enterprise, rows)
         self.enterprises = [
             _Enterprise(id=eid, name=row["name"], industry=ind, province=prov, city=city, staff=staff,
                         quality=self.rng.gauss(0.0, 0.5))
@@ -323,7 +312,7 @@ class _DemoBuilder:
                 })
                 made.append(_Opening(id=0, enterprise=ent, template=template, province=ent.province, city=city,
                                      seats=n_seats, levels=levels, major_codes=codes, skills=skills))
-        for opening, oid in zip(made, self._insert(Opening, rows), strict=True):
+        for opening, oid in zip(made, self._add_rows(Opening, rows), strict=True):
             opening.id = oid
         return made
 
@@ -362,7 +351,7 @@ class _DemoBuilder:
                     "city": city,
                 })
                 meta.append((prog, frozenset(skills), grade, province, city))
-        ids = self._insert(Student, rows)
+        ids = self._add_rows(Student, rows)
         self.students = [
             _Student(id=sid, program=prog, skills=skills, grade=grade, province=prov, city=city)
             for sid, (prog, skills, grade, prov, city) in zip(ids, meta, strict=True)
@@ -393,7 +382,7 @@ class _DemoBuilder:
             picks = self.np.choice(n, size=k, replace=False, p=w / w.sum())
             rows.extend({"student_id": s.id, "opening_id": openings[int(j)].id, "rank": r}
                         for r, j in enumerate(picks, start=1))
-        self.session.execute(insert(StudentPreference), rows)
+        self.reference.insert_many(StudentPreference, rows)
         self.counts[StudentPreference.__tablename__] = len(rows)
 
     # ------------------------------------------------------------------ lecturers and course needs
@@ -428,7 +417,7 @@ class _DemoBuilder:
                 "available_slots": self._slots(self.rng.randint(4, 10)),
                 "cities": [c for c in data.PROVINCES[ent.province] if c in cities],
             })
-        self._insert(Lecturer, rows)
+        self._add_rows(Lecturer, rows)
 
     def _course_needs(self) -> None:
         rows: list[dict[str, Any]] = []
@@ -449,7 +438,7 @@ class _DemoBuilder:
                     "term": data.TERM,
                     "is_professional": professional,
                 })
-        self._insert(CourseNeed, rows)
+        self._add_rows(CourseNeed, rows)
 
     # ------------------------------------------------------------------ history with outcomes
 
@@ -505,7 +494,7 @@ class _DemoBuilder:
                     "completed": completed,
                     "rating": int(min(5, max(1, round(rating)))),
                 })
-        self._insert(Placement, rows)
+        self._add_rows(Placement, rows)
 
     # ------------------------------------------------------------------ actors
 
@@ -527,7 +516,7 @@ class _DemoBuilder:
                  for c in firsts.values()]
         rows += [{"name": f"{DEMO_ACTOR_PREFIX}{e.name}人力资源部", "role": Role.ENTERPRISE_HR,
                   "college_id": None, "enterprise_id": e.id, "scope": {}} for e in ent_firsts.values()]
-        self._insert(Actor, rows)
+        self._add_rows(Actor, rows)
 
     # ------------------------------------------------------------------ all
 
@@ -548,20 +537,16 @@ class _DemoBuilder:
 
 def demo_actors(session: Session) -> list[Actor]:
     """The actors the demo created (for ``chanjiao demo keys``), in creation order."""
-    stmt = select(Actor).where(Actor.name.startswith(DEMO_ACTOR_PREFIX, autoescape=True)).order_by(Actor.id)
-    return list(session.scalars(stmt))
+    return DemoRepository(session).actors_named_with_prefix(DEMO_ACTOR_PREFIX)
 
 
 def demo_tenant_names(session: Session, actors: list[Actor]) -> dict[int, str]:
     """Actor id → the college or enterprise it acts for ("全部" for an unscoped scheduler or admin)."""
     colleges = {a.college_id for a in actors if a.college_id is not None}
     enterprises = {a.enterprise_id for a in actors if a.enterprise_id is not None}
-    college_names = dict(
-        session.execute(select(College.id, College.name).where(College.id.in_(colleges))).all()
-    )
-    enterprise_names = dict(
-        session.execute(select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(enterprises))).all()
-    )
+    repo = DemoRepository(session)
+    college_names = repo.college_names(colleges)
+    enterprise_names = repo.enterprise_names(enterprises)
     names: dict[int, str] = {}
     for a in actors:
         if a.college_id is not None:
@@ -575,50 +560,50 @@ def demo_tenant_names(session: Session, actors: list[Actor]) -> dict[int, str]:
 
 def content_digest(session: Session) -> str:
     """SHA-256 over the demo's rows by natural keys (no ids, no timestamps): equal seeds, equal digests."""
-    college = {c.id: c.name for c in session.scalars(select(College))}
-    enterprise = {e.id: e.name for e in session.scalars(select(Enterprise))}
+    reference = ReferenceRepository(session)
+    repo = DemoRepository(session)
+    college_rows = reference.all_rows(College)
+    enterprise_rows = reference.all_rows(Enterprise)
+    college = {c.id: c.name for c in college_rows}
+    enterprise = {e.id: e.name for e in enterprise_rows}
     programs = {
         p.id: (college[p.college_id], p.major.code, p.major.level.value)
-        for p in session.scalars(select(Program).join(Program.major))
+        for p in repo.programs_with_major()
     }
     openings = {
         o.id: (enterprise[o.enterprise_id], o.title, o.term, o.occupation_code, o.seats, o.city,
                o.required_skills, o.eligible_levels, o.eligible_major_codes, o.description)
-        for o in session.scalars(select(Opening))
+        for o in reference.all_rows(Opening)
     }
     students = {
         s.id: (programs[s.program_id], s.student_no, s.name, s.grade, s.skills, s.certificates, s.city)
-        for s in session.scalars(select(Student))
+        for s in reference.all_rows(Student)
     }
     parts: dict[str, list[Any]] = {
-        "colleges": sorted(
-            (c.name, c.province, c.city, c.level.value) for c in session.scalars(select(College))
-        ),
+        "colleges": sorted((c.name, c.province, c.city, c.level.value) for c in college_rows),
         "programs": sorted(
             (programs[p.id], p.description, p.core_courses, p.skills, p.cohort_size)
-            for p in session.scalars(select(Program))
+            for p in reference.all_rows(Program)
         ),
-        "enterprises": sorted(
-            (e.name, e.industry, e.city, e.staff_count) for e in session.scalars(select(Enterprise))
-        ),
+        "enterprises": sorted((e.name, e.industry, e.city, e.staff_count) for e in enterprise_rows),
         "openings": sorted(openings.values()),
         "students": sorted(students.values()),
         "preferences": sorted(
             (students[p.student_id][:2], p.rank, openings[p.opening_id][:3])
-            for p in session.scalars(select(StudentPreference))
+            for p in reference.all_rows(StudentPreference)
         ),
         "lecturers": sorted(
             (enterprise[lec.enterprise_id], lec.name, lec.expertise, lec.topics, lec.max_weekly_hours,
              lec.available_slots, lec.cities)
-            for lec in session.scalars(select(Lecturer))
+            for lec in reference.all_rows(Lecturer)
         ),
         "course_needs": sorted(
             (programs[n.program_id], n.course_name, n.topics, n.weekly_hours, n.slots, n.is_professional)
-            for n in session.scalars(select(CourseNeed))
+            for n in reference.all_rows(CourseNeed)
         ),
         "history": sorted(
             (students[p.student_id][:2], openings[p.opening_id][:3], p.term, p.completed, p.rating)
-            for p in session.scalars(select(Placement).where(Placement.run_id.is_(None)))
+            for p in repo.history_placements()
             if p.student_id is not None and p.opening_id is not None
         ),
     }
