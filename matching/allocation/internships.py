@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,7 +31,7 @@ from matching.allocation.problem import (
     Status,
 )
 from matching.allocation.reasons import unplaced_reasons
-from matching.allocation.solvers.flow import solve_flow
+from matching.allocation.solvers.flow import seats_only_optimum, solve_flow
 from matching.allocation.solvers.quota import (
     QuotaOutcome,
     fold_quotas,
@@ -249,31 +250,44 @@ def _solve_part(task: tuple[InternshipProblem, InternshipParams, float, float]) 
     return _solve_with_floors(prepared, params, deadline)
 
 
+def _timed_optimum(prepared: Prepared) -> tuple[int, float]:
+    started = time.monotonic()
+    optimum = seats_only_optimum(prepared) + int(prepared.weights[prepared.locked_pairs].sum())
+    return optimum, time.monotonic() - started
+
+
 def _solve_stable(problem: InternshipProblem, params: InternshipParams,
-                  prefs: StrictPreferences) -> PartOutcome:
+                  ) -> tuple[PartOutcome, StrictPreferences | None, Future[tuple[int, float]] | None]:
+    """Deferred acceptance; the price-of-stability optimum runs meanwhile in a thread.
+
+    The optimum is one min-cost flow per group of provinces, and OR-Tools releases the GIL while it
+    solves, so it overlaps with deriving the strict orders, deferred acceptance, the check and the
+    reasons; the caller joins the returned future last.
+    """
     if (params.quotas or params.default_quota is not None or params.college_floor or params.program_floor
             or params.fairness or bool((problem.enterprise_cap >= 0).any())):
         raise ProblemError("stable mode supports seats, locks and forbidden pairs only; enterprise caps, "
                            "quotas, floors and fairness need mode 'optimal'")
     prepared = prepare(problem, params)
     if prepared.conflicts:
-        return PartOutcome(Status.INFEASIBLE, _empty(), 0, 0, "precheck", list(prepared.conflicts))
+        return PartOutcome(Status.INFEASIBLE, _empty(), 0, 0, "precheck", list(prepared.conflicts)), None, None
+    optimum: Future[tuple[int, float]] | None = None
+    if params.price_of_stability:
+        # A stable matching is exact for its own question; what it costs against the unconstrained
+        # optimum (one more min-cost flow) is reported separately as the price of stability.
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="price-of-stability")
+        optimum = pool.submit(_timed_optimum, prepared)
+        pool.shutdown(wait=False)
+    # One derivation of the strict orders serves the solver, the blocking-pair check and reasons.
+    prefs = strict_preferences(problem, params.seed)
     algorithm = student_proposing if params.proposer == Proposer.STUDENTS else opening_proposing
     started = time.monotonic()
     assigned = algorithm(problem, prefs, prepared.seats_left, prepared.usable)
     chosen = np.concatenate([prepared.locked_pairs, assigned[assigned >= 0]])
     objective = int(prepared.weights[chosen].sum())
     stats: dict[str, float | int | str] = {"deferred_acceptance_s": round(time.monotonic() - started, 3)}
-    if params.price_of_stability:
-        # A stable matching is exact for its own question; what it costs against the unconstrained
-        # optimum (one more min-cost flow) is reported separately as the price of stability.
-        started = time.monotonic()
-        optimum = solve_flow(prepared).value + int(prepared.weights[prepared.locked_pairs].sum())
-        stats.update({"optimal_objective": optimum,
-                      "price_of_stability": round(optimum / objective, 6) if objective else float("nan"),
-                      "price_of_stability_s": round(time.monotonic() - started, 3)})
-    return PartOutcome(Status.OPTIMAL, chosen, objective, objective,
-                       f"deferred-acceptance-{params.proposer.value}-proposing", stats=stats)
+    return (PartOutcome(Status.OPTIMAL, chosen, objective, objective,
+                        f"deferred-acceptance-{params.proposer.value}-proposing", stats=stats), prefs, optimum)
 
 
 def _workers(executor: Executor) -> int:
@@ -305,10 +319,11 @@ def solve_internships(problem: InternshipProblem, params: InternshipParams,
     """
     started = time.monotonic()
     deadline = started + params.time_limit_s
-    prefs = strict_preferences(problem, params.seed) if params.mode == Mode.STABLE else None
-    if prefs is not None:
-        # One derivation of the strict orders serves the solver, the blocking-pair check and reasons.
-        parts_out = [_solve_stable(problem, params, prefs)]
+    prefs: StrictPreferences | None = None
+    optimum: Future[tuple[int, float]] | None = None
+    if params.mode == Mode.STABLE:
+        stable, prefs, optimum = _solve_stable(problem, params)
+        parts_out = [stable]
         maps = [np.arange(problem.n_pairs, dtype=np.int64)]
     else:
         has_quotas = bool(params.quotas) or params.default_quota is not None
@@ -359,6 +374,11 @@ def solve_internships(problem: InternshipProblem, params: InternshipParams,
 
     prepared = prepare(problem, params)
     unplaced = unplaced_reasons(prepared, assigned, prefs) if solved else ()
+    if optimum is not None:
+        optimum_value, optimum_s = optimum.result()
+        stats.update({"optimal_objective": optimum_value,
+                      "price_of_stability": round(optimum_value / objective, 6) if objective else float("nan"),
+                      "price_of_stability_s": round(optimum_s, 3)})
     placed = assigned[assigned >= 0]
     return InternshipResult(
         status=status,

@@ -85,3 +85,25 @@ def test_time_limit_without_solution_is_not_infeasible() -> None:
     assert (result.assigned_pair == -1).all()
     assert result.conflicts == ()
     assert result.unplaced == ()
+
+
+def test_price_of_stability_optimum_split_by_province_equals_one_flow() -> None:
+    from matching.allocation.constraints import prepare
+    from matching.allocation.solvers.flow import seats_only_optimum, solve_flow
+
+    for seed in range(6):
+        problem = regional_problem(seed, provinces=4)
+        rng = np.random.default_rng(seed)
+        pairs = rng.choice(problem.n_pairs, size=4, replace=False).tolist()
+        locks = [(problem.student_ids[problem.pair_student[pairs[0]]],
+                  problem.opening_ids[problem.pair_opening[pairs[0]]])]
+        forbidden = [(problem.student_ids[problem.pair_student[p]], problem.opening_ids[problem.pair_opening[p]])
+                     for p in pairs[1:]]
+        params = InternshipParams(mode=Mode.STABLE, locks=tuple(locks), forbidden=tuple(forbidden))
+        prepared = prepare(problem, params)
+        if prepared.conflicts:
+            continue
+        assert seats_only_optimum(prepared) == solve_flow(prepared).value
+        result = solve_internships(problem, params)
+        assert result.stats["optimal_objective"] == solve_flow(prepared).value + int(
+            prepared.weights[prepared.locked_pairs].sum())
