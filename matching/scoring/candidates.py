@@ -413,7 +413,7 @@ def _sparse_program(
     s_dense += grades[:, None]
     dense = p[dense_cols][None, :] + s_dense
     d = dense_cols.size
-    floor = np.partition(dense, d - k, axis=1)[:, d - k] if k < d else np.full(g, -np.inf)
+    floor = np.partition(dense, d - k, axis=1)[:, d - k] if d >= k else np.full(g, -np.inf)
     coo = extra.tocoo()
     in_dense = np.zeros(n, dtype=bool)
     in_dense[dense_cols] = True
