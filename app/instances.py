@@ -46,7 +46,15 @@ class Instance:
     workers: int | None
 
 
-Column = tuple[str, str]  # (name, kind) where kind is "str" | "int" | "float" | "rank"
+Column = tuple[str, str]  # (name, kind) where kind is "str" | "id" | "int" | "float" | "rank"
+
+
+@dataclass(slots=True)
+class Codes:
+    """A column of ids read once as codes into its distinct values (for millions of rows)."""
+
+    codes: np.ndarray[Any, Any]  # int64 per row, index into ``values``
+    values: np.ndarray[Any, Any]  # object array of distinct strings, in order of first appearance
 
 
 def _diagnose(path: Path, columns: list[Column], optional: set[str]) -> InstanceError:
@@ -74,7 +82,7 @@ def _diagnose(path: Path, columns: list[Column], optional: set[str]) -> Instance
 
 
 def _cell_problem(value: str, kind: str) -> str | None:
-    if kind == "str":
+    if kind in ("str", "id"):
         return "must not be empty" if not value else None
     if kind == "rank" and value == "":
         return None
@@ -93,10 +101,10 @@ def read_table(path: Path, columns: list[Column], optional: frozenset[str] = fro
     """Read the named columns of a CSV file into numpy arrays, validating every cell."""
     if not path.exists():
         raise InstanceError(f"{path.name}: file missing in {path.parent}")
-    dtypes = {name: "string" if kind == "str" else "float64" for name, kind in columns}
+    dtypes = {name: "string" if kind == "str" else object if kind == "id" else "float64" for name, kind in columns}
     try:
         frame = pd.read_csv(path, dtype=dtypes, engine="c", skipinitialspace=True, keep_default_na=False,
-                            na_values={n: [""] for n, k in columns if k != "str"})
+                            na_values={n: [""] for n, k in columns if k not in ("str", "id")})
     except (ValueError, pd.errors.ParserError) as exc:
         raise _diagnose(path, columns, set(optional)) from exc
     frame.columns = [str(c).strip() for c in frame.columns]
@@ -107,6 +115,19 @@ def read_table(path: Path, columns: list[Column], optional: frozenset[str] = fro
                 continue
             raise InstanceError(f"{path.name}, row 1: missing column {name!r} (header: {','.join(frame.columns)})")
         series = frame[name]
+        if kind == "id":
+            # Hash the column once into codes; the few distinct values are checked and looked up.
+            codes, distinct = pd.factorize(series.to_numpy(dtype=object))
+            distinct = np.asarray(distinct, dtype=object)
+            empty = np.flatnonzero(distinct == "")
+            missing = np.flatnonzero(codes < 0)
+            bad_rows = [int(missing[0])] if len(missing) else []
+            if len(empty):
+                bad_rows.append(int(np.argmax(codes == empty[0])))
+            if bad_rows:
+                raise InstanceError(f"{path.name}, row {min(bad_rows) + 2}, column {name}: must not be empty")
+            out[name] = Codes(codes.astype(np.int64), distinct)
+            continue
         if kind == "str":
             values = series.to_numpy(dtype=object)
             bad = np.flatnonzero(pd.isna(series).to_numpy() | (series.str.len() == 0).fillna(True).to_numpy())
@@ -157,6 +178,17 @@ def _lookup(path: Path, column: str, values: np.ndarray[Any, Any], ids: tuple[st
     return positions.astype(np.int32)
 
 
+def _lookup_codes(path: Path, column: str, values: Codes, ids: tuple[str, ...], target: str) -> np.ndarray[Any, Any]:
+    """Row positions of a :class:`Codes` column in ``ids``: one lookup per distinct value."""
+    known: np.ndarray[Any, Any] = pd.Index(ids).get_indexer(values.values)
+    positions: np.ndarray[Any, Any] = known[values.codes]
+    if bool((known < 0).any()):
+        row = int(np.argmax(positions < 0))
+        raise InstanceError(f"{path.name}, row {row + 2}, column {column}: unknown {target} "
+                            f"{str(values.values[values.codes[row]])!r}")
+    return positions.astype(np.int32)
+
+
 def _codes(values: np.ndarray[Any, Any]) -> tuple[tuple[str, ...], np.ndarray[Any, Any]]:
     uniques, inverse = np.unique(values, return_inverse=True)
     return tuple(str(u) for u in uniques), inverse.astype(np.int32)
@@ -184,16 +216,19 @@ def read_internship_problem(directory: Path) -> InternshipProblem:
         known = positions >= 0  # an enterprise without openings has nothing to cap
         caps[positions[known]] = enterprises["max_interns"][known]
     candidates_path = directory / "candidates.csv"
-    candidates = read_table(candidates_path, [("student", "str"), ("opening", "str"), ("score", "float"),
+    candidates = read_table(candidates_path, [("student", "id"), ("opening", "id"), ("score", "float"),
                                               ("student_rank", "rank"), ("opening_rank", "rank")],
                             optional=frozenset({"student_rank", "opening_rank"}))
     student_ids = tuple(str(s) for s in students["id"])
     opening_ids = tuple(str(o) for o in openings["id"])
-    pair_student = _lookup(candidates_path, "student", candidates["student"], student_ids, "student")
-    pair_opening = _lookup(candidates_path, "opening", candidates["opening"], opening_ids, "opening")
+    pair_student = _lookup_codes(candidates_path, "student", candidates["student"], student_ids, "student")
+    pair_opening = _lookup_codes(candidates_path, "opening", candidates["opening"], opening_ids, "opening")
     keys = pair_student.astype(np.int64) * max(len(opening_ids), 1) + pair_opening
-    uniques, counts = np.unique(keys, return_counts=True)
-    if len(uniques) != len(keys):
+    ordered = np.sort(keys)
+    repeated = np.flatnonzero(ordered[1:] == ordered[:-1])
+    if len(repeated):
+        # Only on failure: name the rows of the smallest repeated pair, as before.
+        uniques, counts = np.unique(keys, return_counts=True)
         dup = np.flatnonzero(keys == uniques[int(np.argmax(counts > 1))])
         raise InstanceError(f"{candidates_path.name}, row {int(dup[1]) + 2}: duplicate candidate pair "
                             f"(first at row {int(dup[0]) + 2})")
