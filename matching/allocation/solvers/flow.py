@@ -14,6 +14,7 @@ Unmet floor units are read back to report which floors are infeasible.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
@@ -193,6 +194,15 @@ def _scope_components(problem: InternshipProblem, pairs: IntArray) -> IntArray:
     return np.asarray([find(x) for x in range(n_scopes)], dtype=np.int64)
 
 
+def _local_index(component: np.ndarray[Any, Any]) -> IntArray:
+    """Each item's index among the items of its component, in item order."""
+    order = np.argsort(component, kind="stable")
+    counts = np.bincount(component)
+    local = np.empty(len(component), dtype=np.int64)
+    local[order] = np.arange(len(component), dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+    return local
+
+
 def seats_only_optimum(prepared: Prepared) -> int:
     """The largest total weight of placements under seats alone (no caps, no floors), exactly.
 
@@ -210,32 +220,39 @@ def seats_only_optimum(prepared: Prepared) -> int:
     if pairs.size == 0:
         return 0
     component = _scope_components(problem, pairs)
-    pair_comp = component[problem.student_scope[problem.pair_student[pairs]]]
+    # Number students and openings densely within their component, once for all components.
+    small = np.uint16 if len(component) < 2**16 else np.int64  # a radix sort for the usual case
+    student_comp = component[problem.student_scope].astype(small)
+    opening_comp = component[problem.opening_scope].astype(small)
+    local_student = _local_index(student_comp)
+    local_opening = _local_index(opening_comp)
+    n_comps = int(component.max()) + 1
+    students_in = np.bincount(student_comp, minlength=n_comps)
+    openings_in = np.bincount(opening_comp, minlength=n_comps)
+    opening_by_comp = np.argsort(opening_comp, kind="stable")
+    opening_starts = np.concatenate([[0], np.cumsum(openings_in)])
+    pair_comp = student_comp[problem.pair_student[pairs]]
     by_component = np.argsort(pair_comp, kind="stable")
     pairs, pair_comp = pairs[by_component], pair_comp[by_component]
-    bounds = np.append(np.flatnonzero(np.diff(pair_comp)) + 1, len(pairs))
-    bounds = np.insert(bounds, 0, 0)
-    student_new = np.full(problem.n_students, -1, dtype=np.int64)
-    opening_new = np.full(problem.n_openings, -1, dtype=np.int64)
+    pair_tail = local_student[problem.pair_student[pairs]]
+    pair_head = local_opening[problem.pair_opening[pairs]]
+    pair_cost = -gains[pairs].astype(np.int64)
+    comps = np.unique(pair_comp)
+    bounds = np.searchsorted(pair_comp, np.append(comps, n_comps)).tolist()
     total = 0
-    for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
-        part = pairs[lo:hi]
-        students = np.unique(problem.pair_student[part])
-        openings = np.unique(problem.pair_opening[part])
-        n_s, n_o = len(students), len(openings)
-        student_new[students] = np.arange(n_s)
-        opening_new[openings] = np.arange(n_o)
+    for i, comp in enumerate(comps.tolist()):
+        lo, hi = bounds[i], bounds[i + 1]
+        n_s, n_o = int(students_in[comp]), int(openings_in[comp])
+        openings = opening_by_comp[opening_starts[comp]:opening_starts[comp + 1]]
         source, sink, student_base, opening_base = 0, 1, 2, 2 + n_s
         network = min_cost_flow.SimpleMinCostFlow()
         network.add_arcs_with_capacity_and_unit_cost(
-            np.concatenate([np.zeros(n_s, dtype=np.int64), student_base + student_new[problem.pair_student[part]],
+            np.concatenate([np.zeros(n_s, dtype=np.int64), student_base + pair_tail[lo:hi],
                             opening_base + np.arange(n_o, dtype=np.int64), [source]]),
-            np.concatenate([student_base + np.arange(n_s, dtype=np.int64),
-                            opening_base + opening_new[problem.pair_opening[part]],
+            np.concatenate([student_base + np.arange(n_s, dtype=np.int64), opening_base + pair_head[lo:hi],
                             np.full(n_o, sink, dtype=np.int64), [sink]]),
-            np.concatenate([np.ones(n_s + len(part), dtype=np.int64), seats[openings].astype(np.int64), [n_s]]),
-            np.concatenate([np.zeros(n_s, dtype=np.int64), -gains[part].astype(np.int64),
-                            np.zeros(n_o + 1, dtype=np.int64)]))
+            np.concatenate([np.ones(n_s + hi - lo, dtype=np.int64), seats[openings].astype(np.int64), [n_s]]),
+            np.concatenate([np.zeros(n_s, dtype=np.int64), pair_cost[lo:hi], np.zeros(n_o + 1, dtype=np.int64)]))
         network.set_nodes_supplies(np.array([source, sink]), np.array([n_s, -n_s]))
         status = network.solve()
         if status != network.OPTIMAL:

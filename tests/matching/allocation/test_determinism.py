@@ -107,3 +107,17 @@ def test_price_of_stability_optimum_split_by_province_equals_one_flow() -> None:
         result = solve_internships(problem, params)
         assert result.stats["optimal_objective"] == solve_flow(prepared).value + int(
             prepared.weights[prepared.locked_pairs].sum())
+
+
+def test_price_of_stability_in_a_child_process_equals_inline(monkeypatch) -> None:
+    from matching.allocation import internships
+
+    problem = regional_problem(3, provinces=4)
+    params = InternshipParams(mode=Mode.STABLE)
+    monkeypatch.setattr(internships, "_overlap_pays", lambda prepared: False)
+    inline = solve_internships(problem, params)
+    monkeypatch.setattr(internships, "_overlap_pays", lambda prepared: True)
+    forked = solve_internships(problem, params)
+    assert forked.stats["optimal_objective"] == inline.stats["optimal_objective"]
+    assert forked.stats["price_of_stability"] == inline.stats["price_of_stability"]
+    assert np.array_equal(forked.assigned_pair, inline.assigned_pair)
