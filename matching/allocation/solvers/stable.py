@@ -12,11 +12,29 @@ from matching.allocation.preferences import StrictPreferences
 from matching.allocation.problem import BoolArray, IntArray, InternshipProblem
 
 
+def _order_by(owner: IntArray, position: IntArray) -> IntArray:
+    """Indices sorted by (owner, position); positions are distinct per owner, so the keys are unique.
+
+    Packed into one integer when both fit (a stable sort of nearly ordered keys: pairs usually come
+    grouped by owner), several times faster than ``np.lexsort((position, owner))``, same order.
+    """
+    if owner.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    owner = owner.astype(np.int64)
+    position = position.astype(np.int64)
+    bits = int(position.max()).bit_length()
+    if int(position.min()) < 0 or int(owner.max()).bit_length() + bits > 63:
+        return np.lexsort((position, owner))
+    key = owner << bits
+    key |= position
+    return np.argsort(key, kind="stable")
+
+
 def _lists(owner: IntArray, position: IntArray, eligible: BoolArray, n_owners: int) -> tuple[
         list[int], list[int]]:
     """Pairs of each owner in preference order, as a flat list plus per-owner start offsets."""
     idx = np.flatnonzero(eligible)
-    order = idx[np.lexsort((position[idx], owner[idx]))]
+    order = idx[_order_by(owner[idx], position[idx])]
     starts = np.searchsorted(owner[order], np.arange(n_owners + 1), side="left")
     return order.tolist(), starts.tolist()
 
@@ -34,7 +52,7 @@ def student_proposing(problem: InternshipProblem, prefs: StrictPreferences, seat
     eligible = usable & (prefs.student_position >= 0) & (prefs.opening_position >= 0)
     pair_student = problem.pair_student.astype(np.int64)
     idx = np.flatnonzero(eligible)
-    order = idx[np.lexsort((prefs.student_position[idx], pair_student[idx]))]
+    order = idx[_order_by(pair_student[idx], prefs.student_position[idx])]
     n_students, n_openings = problem.n_students, problem.n_openings
     student_of = pair_student[order]
     opening_of = problem.pair_opening[order].astype(np.int64)
@@ -59,7 +77,7 @@ def student_proposing(problem: InternshipProblem, prefs: StrictPreferences, seat
             affected[touched] = True
             reopened = affected[opening_of[held]]
             pool = np.concatenate([held[reopened], proposals])
-            pool = pool[np.lexsort((rank_of[pool], opening_of[pool]))]
+            pool = pool[_order_by(opening_of[pool], rank_of[pool])]
             pool_opening = opening_of[pool]
             first = np.searchsorted(pool_opening, pool_opening, side="left")
             accept = (np.arange(pool.size) - first) < capacity[pool_opening]
