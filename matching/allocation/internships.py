@@ -308,8 +308,20 @@ def _overlap_pays(prepared: Prepared) -> bool:
     if "fork" not in multiprocessing.get_all_start_methods():
         return False
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    # The 1-minute load counts this process too: a second core is idle only below cores - 1 (+ slack).
-    return cores >= 2 and os.getloadavg()[0] < cores - 0.5
+    return cores >= 2 and _runnable() < cores
+
+
+def _runnable() -> float:
+    """Threads running or ready to run right now, this one included (Linux); else the 1-minute load.
+
+    The instantaneous count, not the load average: the average lags, and this very process (reading
+    the instance a second ago) would make it say "busy" on an idle box.
+    """
+    try:
+        with open("/proc/loadavg", encoding="ascii") as handle:
+            return float(handle.read().split()[3].split("/")[0])
+    except (OSError, IndexError, ValueError):
+        return os.getloadavg()[0] + 1
 
 
 def _send_optimum(prepared: Prepared, send: Connection) -> None:
