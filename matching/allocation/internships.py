@@ -272,7 +272,8 @@ class _Optimum:
     def __init__(self, prepared: Prepared) -> None:
         self._value: tuple[int, float] | None = None
         self._process: multiprocessing.process.BaseProcess | None = None
-        if not _overlap_pays(prepared):
+        self.where = "child" if _overlap_pays(prepared) else "inline"
+        if self.where == "inline":
             self._value = _timed_optimum(prepared)
             return
         context = multiprocessing.get_context("fork")
@@ -450,7 +451,7 @@ def solve_internships(problem: InternshipProblem, params: InternshipParams,
         optimum_value, optimum_s = optimum.result()
         stats.update({"optimal_objective": optimum_value,
                       "price_of_stability": round(optimum_value / objective, 6) if objective else float("nan"),
-                      "price_of_stability_s": round(optimum_s, 3)})
+                      "price_of_stability_s": round(optimum_s, 3), "price_of_stability_in": optimum.where})
     placed = assigned[assigned >= 0]
     return InternshipResult(
         status=status,
