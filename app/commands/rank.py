@@ -12,15 +12,16 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from matching.domain import CatalogEntry
-from matching.scoring import CatalogIndex, Unscorable
-from matching.scoring.catalog import need_text
+
+if TYPE_CHECKING:  # scikit-learn takes seconds to import: only `chanjiao rank` itself pays for it
+    from matching.scoring import CatalogIndex
 
 console = Console(stderr=True)
 
@@ -139,6 +140,9 @@ def read_needs(path: Path) -> list[Need]:
 
 def rank_needs(index: CatalogIndex, needs: Sequence[Need], top: int, out: TextIO) -> list[str]:
     """Write ranked rows for every need; return warnings for needs that could not be ranked."""
+    from matching.scoring import Unscorable
+    from matching.scoring.catalog import need_text
+
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(OUT_COLUMNS)
     warnings: list[str] = []
@@ -179,6 +183,8 @@ def register(cli: typer.Typer) -> None:
         except InputError as exc:
             console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
+        from matching.scoring import CatalogIndex
+
         try:
             index = CatalogIndex.build(entries)
         except ValueError as exc:
