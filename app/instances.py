@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -400,17 +401,26 @@ def _number(value: float) -> float | None:
     return None if math.isnan(value) or math.isinf(value) else value
 
 
+INTERNSHIP_PLACEMENTS_HEADER = "student,opening,score"
+LECTURER_PLACEMENTS_HEADER = "lecturer,course_need,score"
+
+
+def placements_csv(header: str, rows: Iterable[tuple[str, str, float]]) -> str:
+    """The text of ``placements.csv``: the one format both ``chanjiao solve`` and the batch runs'
+    placements digest use, so a replayed run can be compared byte for byte."""
+    return "\n".join([header, *(f"{a},{b},{_fmt(v)}" for a, b, v in rows)]) + "\n"
+
+
 def write_internship_result(out: Path, problem: InternshipProblem, params: InternshipParams,
                             result: InternshipResult) -> dict[str, Any]:
     """Write ``placements.csv`` (in student order, so byte-identical per seed) and ``result.json``."""
     out.mkdir(parents=True, exist_ok=True)
     placed = np.flatnonzero(result.assigned_pair >= 0)
     pairs = result.assigned_pair[placed]
-    lines = ["student,opening,score"]
-    lines += [f"{problem.student_ids[s]},{problem.opening_ids[o]},{_fmt(v)}"
-              for s, o, v in zip(placed.tolist(), problem.pair_opening[pairs].tolist(),
-                                 problem.pair_score[pairs].tolist(), strict=True)]
-    (out / "placements.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    rows = ((problem.student_ids[s], problem.opening_ids[o], v)
+            for s, o, v in zip(placed.tolist(), problem.pair_opening[pairs].tolist(),
+                               problem.pair_score[pairs].tolist(), strict=True))
+    (out / "placements.csv").write_text(placements_csv(INTERNSHIP_PLACEMENTS_HEADER, rows), encoding="utf-8")
 
     sizes = np.bincount(problem.student_college, minlength=len(problem.college_ids))
     placed_per = np.bincount(problem.student_college[placed], minlength=len(problem.college_ids))
@@ -450,11 +460,10 @@ def write_lecturer_result(out: Path, problem: LecturerProblem, params: LecturerP
     out.mkdir(parents=True, exist_ok=True)
     placed = np.flatnonzero(result.assigned_pair >= 0)
     pairs = result.assigned_pair[placed]
-    lines = ["lecturer,course_need,score"]
-    lines += [f"{problem.lecturer_ids[lec]},{problem.need_ids[n]},{_fmt(v)}"
-              for n, lec, v in zip(placed.tolist(), problem.pair_lecturer[pairs].tolist(),
-                                   problem.pair_score[pairs].tolist(), strict=True)]
-    (out / "placements.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    rows = ((problem.lecturer_ids[lec], problem.need_ids[n], v)
+            for n, lec, v in zip(placed.tolist(), problem.pair_lecturer[pairs].tolist(),
+                                 problem.pair_score[pairs].tolist(), strict=True))
+    (out / "placements.csv").write_text(placements_csv(LECTURER_PLACEMENTS_HEADER, rows), encoding="utf-8")
     summary: dict[str, Any] = {
         "kind": "lecturer",
         "status": result.status.value,

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from app.db.base import utcnow
 from app.db.models import AllocationRun, PlacementStatus, RunKind, RunMode, RunStatus
+from app.instances import INTERNSHIP_PLACEMENTS_HEADER, LECTURER_PLACEMENTS_HEADER, placements_csv
 from app.repositories.runs import RunRepository
 from app.run_schemas import RunParameters, RunScope
 from app.services.scoring_context import ScoringContext, scoring_context
@@ -514,10 +515,12 @@ def _by_int(item: tuple[str, Any]) -> int:
 
 
 def placements_digest(kind: RunKind, placements: Sequence[tuple[str, str, float]]) -> str:
-    header = "student,opening,score" if kind == RunKind.INTERNSHIP else "lecturer,course_need,score"
-    lines = [header] + [f"{a},{b},{float(v)!r}" if kind == RunKind.INTERNSHIP else f"{b},{a},{float(v)!r}"
-                        for a, b, v in placements]
-    return hashlib.sha256(("\n".join(lines) + "\n").encode()).hexdigest()
+    """SHA-256 of the run's ``placements.csv`` as ``chanjiao solve`` writes it."""
+    if kind == RunKind.INTERNSHIP:
+        text = placements_csv(INTERNSHIP_PLACEMENTS_HEADER, placements)
+    else:  # stored as (course need, lecturer); the file lists the lecturer first
+        text = placements_csv(LECTURER_PLACEMENTS_HEADER, ((b, a, v) for a, b, v in placements))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def store(session: Session, run: AllocationRun, solved: Solved, phase_times: dict[str, float],
