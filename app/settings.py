@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     # Signs the web UI's session cookies.  Unset: one is generated and kept in var/secret_key, so a
     # restart keeps people signed in; set it when several servers share the sessions.
     secret_key: SecretStr | None = None
+    # Send the session cookie over HTTPS only (Secure): set it when the UI is served behind TLS.
+    session_cookie_secure: bool = False
+    # After this many failed sign-ins for one username within the window, further attempts are
+    # refused (429) until the window has passed, whatever the password (per server process).
+    login_max_failures: int = Field(default=5, ge=1)
+    login_lockout_s: float = Field(default=900.0, gt=0)
 
 
 @lru_cache(maxsize=1)

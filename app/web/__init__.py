@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.staticfiles import StaticFiles
 
+from app.services.signin_guard import SignInGuard
 from app.settings import Settings
 
 SESSION_COOKIE = "chanjiao_session"
@@ -27,4 +28,5 @@ def install_web(app: FastAPI, settings: Settings) -> None:
         app.include_router(module.router)
     # SameSite=Lax keeps the cookie off cross-site POSTs; the CSRF token covers the rest.
     app.add_middleware(SessionMiddleware, secret_key=session_secret(settings), session_cookie=SESSION_COOKIE,
-                       max_age=SESSION_MAX_AGE_S, same_site="lax")
+                       max_age=SESSION_MAX_AGE_S, same_site="lax", https_only=settings.session_cookie_secure)
+    app.state.signin_guard = SignInGuard(settings.login_max_failures, settings.login_lockout_s)

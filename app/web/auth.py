@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.db.models import Role
+from app.services.signin_guard import SignInGuard
 from app.services.users import authenticate_user, session_user
 from app.web.core import (
     DbDep,
@@ -43,11 +45,24 @@ def login_form(request: Request, next: str | None = None) -> Response:
 def login(request: Request, session: DbDep, username: Annotated[str, Form(max_length=100)],
           password: Annotated[str, Form(max_length=1000)],
           next: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    guard: SignInGuard = request.app.state.signin_guard
+    _ = gettext_of(request).gettext
+    wait = guard.retry_after(username)
+    if wait is not None:
+        # Refused before the password is checked: a locked name cannot be guessed further.
+        minutes = max(1, math.ceil(wait / 60))
+        response = render(request, "login.html", {
+            "next": safe_next(next, ""), "username": username,
+            "error": _("Too many failed sign-ins. Try again in %(minutes)d minutes.") % {"minutes": minutes}},
+            status_code=429)
+        response.headers["Retry-After"] = str(math.ceil(wait))
+        return response
     signed = authenticate_user(session, username, password)
     if signed is None:
-        _ = gettext_of(request).gettext
+        guard.failed(username)
         return render(request, "login.html", {"next": safe_next(next, ""), "username": username,
                                               "error": _("Wrong username or password.")}, status_code=401)
+    guard.succeeded(username)
     # A fresh session at sign-in: nothing planted before it (a token, a user id) survives.
     request.session.clear()
     request.session["user_id"] = signed.user_id
