@@ -33,6 +33,9 @@ def feature_label(name: str) -> str:
     return FEATURES.get(name, name)
 
 
+# The phases of an allocation run (app/services/allocation_job.PHASES).
+PHASES = [N_("load"), N_("candidates"), N_("solve"), N_("check"), N_("store")]
+
 KINDS = [N_("students"), N_("openings"), N_("lecturers"), N_("course-needs")]
 
 
