@@ -411,6 +411,12 @@ def placements_csv(header: str, rows: Iterable[tuple[str, str, float]]) -> str:
     return "\n".join([header, *(f"{a},{b},{_fmt(v)}" for a, b, v in rows)]) + "\n"
 
 
+def _write_result_json(out: Path, summary: dict[str, Any]) -> dict[str, Any]:
+    (out / "result.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1, allow_nan=False) + "\n",
+                                     encoding="utf-8")
+    return summary
+
+
 def write_internship_result(out: Path, problem: InternshipProblem, params: InternshipParams,
                             result: InternshipResult) -> dict[str, Any]:
     """Write ``placements.csv`` (in student order, so byte-identical per seed) and ``result.json``."""
@@ -450,9 +456,7 @@ def write_internship_result(out: Path, problem: InternshipProblem, params: Inter
         "unplaced": [{"student": u.id, "college": u.group, "reasons": [r.value for r in u.reasons]}
                      for u in result.unplaced],
     }
-    (out / "result.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1, allow_nan=False) + "\n",
-                                     encoding="utf-8")
-    return summary
+    return _write_result_json(out, summary)
 
 
 def write_lecturer_result(out: Path, problem: LecturerProblem, params: LecturerParams,
@@ -483,6 +487,4 @@ def write_lecturer_result(out: Path, problem: LecturerProblem, params: LecturerP
         "unplaced": [{"course_need": u.id, "college": u.group, "reasons": [r.value for r in u.reasons]}
                      for u in result.unplaced],
     }
-    (out / "result.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1, allow_nan=False) + "\n",
-                                     encoding="utf-8")
-    return summary
+    return _write_result_json(out, summary)
