@@ -5,10 +5,32 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
 
 from app.db.models import PlacementStatus, RunKind, RunMode, RunStatus
-from app.schemas import Id, InputModel, OutputModel, Term
+from app.schemas import MAX_ID, Id, InputModel, OutputModel, RealNumber, Term, WholeNumber
+
+# A quota or seat count larger than any scope's students binds nothing, and the solvers keep counts in
+# 64-bit arrays: 10**30 would overflow there, in the worker, long after the 202.
+MAX_COUNT = 1_000_000
+# Log-odds per unit of a feature: the priors are single digits, and the logistic curve is flat beyond
+# about ±40, so a larger weight says nothing more and only risks inf - inf = NaN in a score.
+MAX_WEIGHT = 100.0
+Weight = Annotated[RealNumber, Field(ge=-MAX_WEIGHT, le=MAX_WEIGHT, allow_inf_nan=False)]
+OpeningKey = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{0,9}$")]
+
+
+def scoring_features(kind: RunKind | None = None) -> tuple[str, ...]:
+    """The feature names a run of ``kind`` (any kind: None) may re-weight."""
+    # Imported here: the scoring package loads scikit-learn, which the CLI and these schemas
+    # otherwise do without; only a request that names weights pays for it.
+    from matching.scoring.features import LECTURER_COURSE_FEATURES, STUDENT_OPENING_FEATURES
+
+    if kind == RunKind.INTERNSHIP:
+        return STUDENT_OPENING_FEATURES
+    if kind == RunKind.LECTURER:
+        return LECTURER_COURSE_FEATURES
+    return STUDENT_OPENING_FEATURES + tuple(f for f in LECTURER_COURSE_FEATURES if f not in STUDENT_OPENING_FEATURES)
 
 
 class RunScope(InputModel):
@@ -30,34 +52,49 @@ class RunScope(InputModel):
 class QuotaParam(InputModel):
     college_id: Id
     enterprise_id: Id
-    max_students: int = Field(ge=0, le=1_000_000)
+    max_students: WholeNumber = Field(ge=0, le=MAX_COUNT)
 
 
 class RunParameters(InputModel):
     """Solver side constraints and settings; all optional."""
 
-    time_limit_s: float = Field(default=60, gt=0, le=3600)
-    seed: int = Field(default=0, ge=0, le=2**31 - 1)
-    top_k: int = Field(default=50, ge=1, le=500, description="Candidate openings kept per student.")
+    time_limit_s: RealNumber = Field(default=60, gt=0, le=3600)
+    seed: WholeNumber = Field(default=0, ge=0, le=MAX_ID)
+    top_k: WholeNumber = Field(default=50, ge=1, le=500, description="Candidate openings kept per student.")
     proposer: Annotated[str, Field(pattern="^(students|enterprises)$")] = "students"
-    max_intern_share_of_staff: float | None = Field(
+    max_intern_share_of_staff: RealNumber | None = Field(
         default=None, gt=0, le=1, description="Interns ≤ this share of an enterprise's staff (default: setting).")
-    max_intern_share_of_post: float | None = Field(
+    max_intern_share_of_post: RealNumber | None = Field(
         default=None, gt=0, le=1, description="Interns ≤ this share of one post's headcount (default: setting).")
-    college_floor: float = Field(default=0, ge=0, le=1)
-    program_floor: float = Field(default=0, ge=0, le=1)
+    college_floor: RealNumber = Field(default=0, ge=0, le=1)
+    program_floor: RealNumber = Field(default=0, ge=0, le=1)
     quotas: Annotated[list[QuotaParam], Field(max_length=10_000)] = Field(default_factory=list)
-    default_quota: int | None = Field(default=None, ge=0)
+    default_quota: WholeNumber | None = Field(default=None, ge=0, le=MAX_COUNT)
     fairness: bool = False
-    seat_overrides: dict[str, Annotated[int, Field(ge=0, le=100_000)]] = Field(
+    seat_overrides: dict[OpeningKey, Annotated[WholeNumber, Field(ge=0, le=100_000)]] = Field(
         default_factory=dict, description="opening id → seats, for what-if scenarios.")
     forbidden: Annotated[list[tuple[Id, Id]], Field(max_length=100_000)] = Field(
         default_factory=list, description="(student id, opening id) pairs that must not be used.")
-    weights: dict[str, float] = Field(default_factory=dict, description="Scoring weight overrides by feature name.")
+    weights: Annotated[dict[str, Weight], Field(max_length=50)] = Field(
+        default_factory=dict, description="Scoring weight overrides by feature name (log-odds per unit).")
     allow_cross_category: bool = Field(
         default=False, description="Allow placements outside the student's 专业大类 (needs override_reason).")
     override_reason: Annotated[str, Field(max_length=500)] | None = None
-    target_share: float = Field(default=0.4, ge=0, le=1, description="Lecturer runs: enterprise share of hours.")
+    target_share: RealNumber = Field(default=0.4, ge=0, le=1, description="Lecturer runs: enterprise share of hours.")
+
+    @field_validator("seat_overrides")
+    @classmethod
+    def _opening_ids(cls, value: dict[str, int]) -> dict[str, int]:
+        too_big = sorted(k for k in value if int(k) > MAX_ID)
+        if too_big:
+            raise ValueError(f"opening ids beyond {MAX_ID}: {too_big}")
+        return value
+
+    @field_validator("weights")
+    @classmethod
+    def _known_features(cls, value: dict[str, float]) -> dict[str, float]:
+        check_weights(value, None)
+        return value
 
     @model_validator(mode="after")
     def _override_needs_reason(self) -> RunParameters:
@@ -78,7 +115,19 @@ class RunCreate(InputModel):
     @model_validator(mode="after")
     def _mode_supports_parameters(self) -> RunCreate:
         check_mode_supports(self.mode, self.parameters)
+        check_weights(self.parameters.weights, self.kind)
         return self
+
+
+def check_weights(weights: dict[str, float], kind: RunKind | None) -> None:
+    """Weights name features of the run's pairing: the worker refuses any other name."""
+    if not weights:
+        return
+    known = scoring_features(kind)
+    unknown = sorted(set(weights) - set(known))
+    if unknown:
+        of = f"{kind.value} runs" if kind else "any run"
+        raise ValueError(f"unknown scoring features {unknown} for {of}; known: {list(known)}")
 
 
 def check_mode_supports(mode: RunMode, parameters: RunParameters) -> None:

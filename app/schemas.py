@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from app.db.models import EducationLevel
 
@@ -29,7 +29,20 @@ Slots = Annotated[list[Slot], Field(max_length=140)]
 MajorCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{4,6}[A-Z]{0,2}$")]
 OccupationCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]-[0-9]{2}-[0-9]{2}-[0-9]{2}$")]
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in both databases
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+def _not_a_boolean(value: Any) -> Any:
+    # Python's bool is an int, so lax validation would store JSON true as 1 seat; a string of digits
+    # (a CSV cell, a form field) must still pass, so strict mode is not the answer.
+    if isinstance(value, bool):
+        raise ValueError("a number is required, not a boolean")
+    return value
+
+
+NotBoolean = BeforeValidator(_not_a_boolean)
+WholeNumber = Annotated[int, NotBoolean]
+RealNumber = Annotated[float, NotBoolean]
+Id = Annotated[int, NotBoolean, Field(ge=1, le=MAX_ID)]
 
 
 class InputModel(BaseModel):
@@ -94,7 +107,7 @@ class ProgramCreate(InputModel):
     description: LongText = ""
     core_courses: Tags = []
     skills: Tags = []
-    cohort_size: int = Field(default=0, ge=0, le=100_000)
+    cohort_size: WholeNumber = Field(default=0, ge=0, le=100_000)
     term: Term
 
 
@@ -103,7 +116,7 @@ class ProgramUpdate(InputModel):
     description: LongText | None = None
     core_courses: Tags | None = None
     skills: Tags | None = None
-    cohort_size: int | None = Field(default=None, ge=0, le=100_000)
+    cohort_size: WholeNumber | None = Field(default=None, ge=0, le=100_000)
     term: Term | None = None
 
 
@@ -131,7 +144,7 @@ class EnterpriseCreate(InputModel):
     industry: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
     province: ShortName
     city: ShortName
-    staff_count: int = Field(default=0, ge=0, le=10_000_000)
+    staff_count: WholeNumber = Field(default=0, ge=0, le=10_000_000)
 
 
 class EnterpriseUpdate(InputModel):
@@ -139,7 +152,7 @@ class EnterpriseUpdate(InputModel):
     industry: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
     province: ShortName | None = None
     city: ShortName | None = None
-    staff_count: int | None = Field(default=None, ge=0, le=10_000_000)
+    staff_count: WholeNumber | None = Field(default=None, ge=0, le=10_000_000)
 
 
 class EnterpriseRead(OutputModel):
@@ -171,7 +184,7 @@ class OpeningCreate(_OpeningFields):
     description: LongText = ""
     required_skills: Tags = []
     occupation_code: OccupationCode | None = None
-    seats: int = Field(ge=0, le=100_000)
+    seats: WholeNumber = Field(ge=0, le=100_000)
     province: ShortName
     city: ShortName
     term: Term
@@ -179,7 +192,7 @@ class OpeningCreate(_OpeningFields):
     period_end: date | None = None
     eligible_levels: list[EducationLevel] = []
     eligible_major_codes: Annotated[list[MajorCode], Field(max_length=500)] = []
-    post_headcount: int | None = Field(default=None, gt=0, le=10_000_000,
+    post_headcount: WholeNumber | None = Field(default=None, gt=0, le=10_000_000,
                                        description="Staff in this post; caps interns at a share of it.")
 
 
@@ -188,7 +201,7 @@ class OpeningUpdate(_OpeningFields):
     description: LongText | None = None
     required_skills: Tags | None = None
     occupation_code: OccupationCode | None = None
-    seats: int | None = Field(default=None, ge=0, le=100_000)
+    seats: WholeNumber | None = Field(default=None, ge=0, le=100_000)
     province: ShortName | None = None
     city: ShortName | None = None
     term: Term | None = None
@@ -196,7 +209,7 @@ class OpeningUpdate(_OpeningFields):
     period_end: date | None = None
     eligible_levels: list[EducationLevel] | None = None
     eligible_major_codes: Annotated[list[MajorCode], Field(max_length=500)] | None = None
-    post_headcount: int | None = Field(default=None, gt=0, le=10_000_000)
+    post_headcount: WholeNumber | None = Field(default=None, gt=0, le=10_000_000)
 
 
 class OpeningRead(OutputModel):
@@ -232,7 +245,7 @@ class StudentCreate(InputModel):
                                             max_length=200)] | None = None
     skills: Tags = []
     certificates: Tags = []
-    grade: float | None = Field(default=None, ge=0, le=100)
+    grade: RealNumber | None = Field(default=None, ge=0, le=100)
     province: OptionalShort = ""
     city: OptionalShort = ""
     preferences: Annotated[list[Id], Field(max_length=50, description="Opening ids, first choice first.")] = []
@@ -253,7 +266,7 @@ class StudentUpdate(InputModel):
                                             max_length=200)] | None = None
     skills: Tags | None = None
     certificates: Tags | None = None
-    grade: float | None = Field(default=None, ge=0, le=100)
+    grade: RealNumber | None = Field(default=None, ge=0, le=100)
     province: OptionalShort | None = None
     city: OptionalShort | None = None
     preferences: Annotated[list[Id], Field(max_length=50)] | None = None
@@ -291,7 +304,7 @@ class LecturerCreate(InputModel):
     title: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
     expertise: LongText = ""
     topics: Tags = []
-    max_weekly_hours: int = Field(gt=0, le=60)
+    max_weekly_hours: WholeNumber = Field(gt=0, le=60)
     available_slots: Slots = []
     cities: Annotated[list[ShortName], Field(max_length=50)] = []
 
@@ -301,7 +314,7 @@ class LecturerUpdate(InputModel):
     title: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
     expertise: LongText | None = None
     topics: Tags | None = None
-    max_weekly_hours: int | None = Field(default=None, gt=0, le=60)
+    max_weekly_hours: WholeNumber | None = Field(default=None, gt=0, le=60)
     available_slots: Slots | None = None
     cities: Annotated[list[ShortName], Field(max_length=50)] | None = None
 
@@ -327,7 +340,7 @@ class CourseNeedCreate(InputModel):
     program_id: Id
     course_name: Name
     topics: Tags = []
-    weekly_hours: int = Field(gt=0, le=40)
+    weekly_hours: WholeNumber = Field(gt=0, le=40)
     slots: Slots = []
     term: Term
     is_professional: bool = True
@@ -336,7 +349,7 @@ class CourseNeedCreate(InputModel):
 class CourseNeedUpdate(InputModel):
     course_name: Name | None = None
     topics: Tags | None = None
-    weekly_hours: int | None = Field(default=None, gt=0, le=40)
+    weekly_hours: WholeNumber | None = Field(default=None, gt=0, le=40)
     slots: Slots | None = None
     term: Term | None = None
     is_professional: bool | None = None
