@@ -53,6 +53,13 @@ MAX_ZIP_MEMBERS = 1_000
 # Blank rows are skipped, but a sheet can claim row 2,000,000,000 in one short element; stop
 # walking once this many blank rows have gone by.
 MAX_BLANK_ROWS = 10_000
+# The widest import has 15 columns; a header far wider than that is not one of ours.
+MAX_COLUMNS = 1_000
+# Cells kept for validation (data rows x their width): 200,000 rows of the widest kind fit.
+MAX_CELLS = 5_000_000
+# One cell at column XFD costs 16,384 cells of a workbook row as openpyxl reads it (it pads every
+# row up to its last cell, blank or not); the padding is capped so that time stays bounded.
+MAX_READ_CELLS = 20_000_000
 
 
 @dataclass(frozen=True)
@@ -186,7 +193,8 @@ def _xlsx_records(data: bytes, max_unzipped_bytes: int) -> Iterator[tuple[int, l
     check_zip(data, max_unzipped_bytes)
     openpyxl = _openpyxl()
     try:
-        # keep_links=False: never follow links to other workbooks.
+        # read_only streams the sheet's XML row by row; keep_links=False: never follow links to
+        # other workbooks.
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
     except Exception as exc:  # openpyxl raises many types (KeyError, ValueError, defusedxml's, ...)
         raise Unprocessable(f"the workbook could not be read: {_reason(exc)}") from exc
@@ -197,14 +205,64 @@ def _xlsx_records(data: bytes, max_unzipped_bytes: int) -> Iterator[tuple[int, l
         # The stored dimensions are only a claim; without them openpyxl pads no row to a fake width.
         sheet.reset_dimensions()
         try:
-            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-                yield number, [_cell_text(value) for value in values]
-        except Unprocessable:
+            yield from _bounded_rows(sheet.iter_rows(values_only=True))
+        except (Unprocessable, PayloadTooLarge):
             raise
         except Exception as exc:
             raise Unprocessable(f"the workbook could not be read: {_reason(exc)}") from exc
     finally:
         workbook.close()
+
+
+def _bounded_rows(rows: Iterator[tuple[Any, ...]]) -> Iterator[tuple[int, list[str | None]]]:
+    """Rows cut to the header's width, refusing a value to the right of it.
+
+    Only the first ``width`` cells of a row are converted and kept, so a cell in column XFD costs
+    what openpyxl spends padding the row (capped by :data:`MAX_READ_CELLS`), not a 16,384-item row
+    per line.  A value beyond the header is refused for the whole file rather than reported per row,
+    because reporting it row by row would mean keeping those rows at their full width.
+    """
+    width: int | None = None
+    read = 0
+    for number, values in enumerate(rows, start=1):
+        read += len(values)
+        if read > MAX_READ_CELLS:
+            raise PayloadTooLarge(
+                f"the workbook holds more than {MAX_READ_CELLS:,} cells (counting blank ones up to each row's "
+                f"last cell; row {number} reaches column {_column_letter(len(values))}); delete the cells to the "
+                "right of the table")
+        if width is None:
+            width = _last_filled(values)
+            if width > MAX_COLUMNS:
+                raise PayloadTooLarge(f"the header row has {width} columns, more than {MAX_COLUMNS}")
+            # No header in row 1: the table reader refuses the first filled row; bound what it reads.
+            bound = width or MAX_COLUMNS
+            yield number, [_cell_text(value) for value in values[:bound]]
+            continue
+        if len(values) > bound and width and values.count(None) - values[:bound].count(None) < len(values) - bound:
+            beyond = _last_filled(values)
+            if beyond > bound:
+                raise Unprocessable(
+                    f"row {number} has a value in column {_column_letter(beyond)}, to the right of the last named "
+                    f"column ({_column_letter(bound)}); name its column in row 1 or delete it")
+        yield number, [_cell_text(value) for value in values[:bound]]
+
+
+def _last_filled(values: Sequence[Any]) -> int:
+    """The 1-based position of the last cell that is not blank (0 when all are)."""
+    for position in range(len(values), 0, -1):
+        value = values[position - 1]
+        if value is not None and not (isinstance(value, str) and not value.strip()):
+            return position
+    return 0
+
+
+def _column_letter(position: int) -> str:
+    letters = ""
+    while position > 0:
+        position, remainder = divmod(position - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
 
 
 def _reason(exc: BaseException) -> str:
@@ -238,6 +296,7 @@ def _table(file_type: FileType, records: Iterator[tuple[int, list[str | None]]],
     header: list[str] | None = None
     rows: list[tuple[int, list[str | None]]] = []
     blank_run = 0
+    kept = 0
     for number, raw in records:
         cells = [unneutralise(cell.strip()) if isinstance(cell, str) else None for cell in raw]
         cells = [cell or None for cell in cells]
@@ -256,6 +315,9 @@ def _table(file_type: FileType, records: Iterator[tuple[int, list[str | None]]],
             continue
         if len(rows) >= max_rows:
             raise PayloadTooLarge(f"the file has more than {max_rows} data rows")
+        kept += len(cells)
+        if kept > MAX_CELLS:
+            raise PayloadTooLarge(f"the file has more than {MAX_CELLS:,} cells (near row {number})")
         rows.append((number, cells))
     if header is None:
         raise Unprocessable("the file is empty: the first row must name the columns")

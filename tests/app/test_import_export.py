@@ -302,6 +302,84 @@ def test_zip_bomb_workbook_is_refused_without_inflating(app_client: TestClient, 
     assert time.monotonic() - started < 5
 
 
+def _sheet_rows(rows: str) -> bytes:
+    """A workbook whose first sheet holds exactly these ``<row>`` elements (inline strings)."""
+    sheet = ('<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+             f"<sheetData>{rows}</sheetData></worksheet>")
+    return _rewrite_member(_xlsx(["program_id"], [[1]]), "xl/worksheets/sheet1.xml", sheet.encode())
+
+
+def _inline(ref: str, text: str) -> str:
+    return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
+
+
+def test_a_cell_in_column_xfd_per_row_is_refused_fast_and_small(app_client: TestClient, world: World) -> None:
+    import tracemalloc
+
+    header = "".join(_inline(f"{col}1", name) for col, name in zip("ABC", STUDENT_HEADER, strict=False))
+    body = "".join(f'<row r="{r}">{_inline(f"XFD{r}", "x")}</row>' for r in range(2, 5_002))
+    wide = _sheet_rows(f'<row r="1">{header}</row>{body}')
+    assert len(wide) < 40 * 1024
+    tracemalloc.start()
+    started = time.monotonic()
+    try:
+        response = _upload(app_client, world, "students", wide, filename="wide.xlsx", dry_run=True)
+        elapsed = time.monotonic() - started
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "column XFD" in response.json()["detail"]
+    assert elapsed < 2  # was 9 s
+    assert peak < 50 * 1024 * 1024  # was 650 MiB
+
+
+def test_workbook_rows_are_read_to_the_header_width(app_client: TestClient, world: World) -> None:
+    program = _program(app_client, world)
+    header = "".join(_inline(f"{col}1", name) for col, name in zip("ABC", STUDENT_HEADER, strict=False))
+    # A blank (styled) cell far right of the table is no data: the row is read to column C only.
+    row = (f'<c r="A2"><v>{program}</v></c>{_inline("B2", "2027001")}{_inline("C2", "张三")}'
+           '<c r="XFD2" s="0"/>' f'<c r="XFC2" t="inlineStr"><is><t>  </t></is></c>')
+    response = _upload(app_client, world, "students", _sheet_rows(f'<row r="1">{header}</row><row r="2">{row}</row>'),
+                       filename="rows.xlsx", dry_run=True)
+    assert response.status_code == 200, response.text
+    assert (response.json()["rows"], response.json()["valid"]) == (1, 1)
+    # A value right of the last named column is refused, naming where it is.
+    stray = _sheet_rows(f'<row r="1">{header}</row><row r="2">{row}{_inline("E2", "note")}</row>')
+    response = _upload(app_client, world, "students", stray, filename="rows.xlsx", dry_run=True)
+    assert response.status_code == 422
+    assert "row 2 has a value in column E" in response.json()["detail"]
+    # A header of thousands of columns is not an import header.
+    many = _sheet_rows('<row r="1">' + "".join(_inline(_letters(i) + "1", f"c{i}")
+                                               for i in range(1, 1_100)) + "</row>")
+    response = _upload(app_client, world, "students", many, filename="rows.xlsx", dry_run=True)
+    assert response.status_code == 413
+    assert "more than 1000" in response.json()["detail"]
+
+
+def _letters(position: int) -> str:
+    letters = ""
+    while position > 0:
+        position, remainder = divmod(position - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+def test_cell_cap_refuses_a_sheet_of_blank_padding(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app import tabular
+
+    monkeypatch.setattr(tabular, "MAX_READ_CELLS", 100_000)
+    body = "".join(f'<row r="{r}"><c r="XFD{r}" s="0"/></row>' for r in range(2, 20))
+    workbook = _sheet_rows(f'<row r="1">{_inline("A1", "program_id")}</row>{body}')
+    with pytest.raises(tabular.PayloadTooLarge, match="reaches column XFD"):
+        tabular.read_table(workbook, "rows.xlsx", max_rows=100, max_unzipped_bytes=10**7)
+    monkeypatch.setattr(tabular, "MAX_CELLS", 10)
+    csv_data = _csv(["program_id", "name"], [[1, "a"]] * 6)
+    with pytest.raises(tabular.PayloadTooLarge, match="more than 10 cells"):
+        tabular.read_table(csv_data, "rows.csv", max_rows=100, max_unzipped_bytes=10**7)
+
+
 # --------------------------------------------------------------------------- export
 
 
