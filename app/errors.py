@@ -64,6 +64,10 @@ class PreconditionRequired(ChanjiaoError):
     status, title, type_slug = 428, "Precondition required", "precondition-required"
 
 
+class TooManyRequests(ChanjiaoError):
+    status, title, type_slug = 429, "Too many requests", "rate-limited"
+
+
 class ServiceUnavailable(ChanjiaoError):
     status, title, type_slug = 503, "Service unavailable", "service-unavailable"
 

@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     # Requests per API key (all routes together), as a slowapi/limits string: "600/minute".
     rate_limit: str = Field(default="600/minute", pattern=r"^\d+\s*(/|per)\s*\d*\s*[a-z]+$")
     rate_limit_enabled: bool = True
+    # Invalid API keys per client address before further attempts are refused (429), whatever the key.
+    failed_key_limit: str = Field(default="20/minute", pattern=r"^\d+\s*(/|per)\s*\d*\s*[a-z]+$")
     rate_limit_storage_uri: str = "memory://"
     # Strict-Transport-Security max-age; 0 leaves the header out (set it only behind TLS).
     hsts_max_age_s: int = Field(default=0, ge=0)

@@ -14,6 +14,7 @@ from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from app.api.ratelimit import record_failed_key, refuse_if_guessing
 from app.db.engine import unit_of_work
 from app.errors import Unauthorized
 from app.schemas import MAX_ID
@@ -34,14 +35,17 @@ _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: 
 
 
 def get_principal(
+    request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise Unauthorized("an API key is required: Authorization: Bearer <key>",
                            headers={"WWW-Authenticate": "Bearer"})
+    refuse_if_guessing(request)
     principal = authenticate(session, credentials.credentials)
     if principal is None:
+        record_failed_key(request)
         raise Unauthorized("the API key is not valid", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
     return principal
 

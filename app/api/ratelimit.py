@@ -1,7 +1,10 @@
 """Rate limits on key-authenticated requests (slowapi), keyed by the API key's hash.
 
 Keyed by key, not by client address: a province's colleges often sit behind one NAT, and one
-noisy integration should exhaust only its own budget.  Requests without a bearer token are not
+noisy integration should exhaust only its own budget.  Failed authentication is the exception:
+every guessed key would have a fresh bucket of its own, so failures are counted per client
+address (:func:`refuse_if_guessing`, :func:`record_failed_key`), and an address over its budget
+is refused before its key is even looked up, right key or not.  Requests without a bearer token are not
 counted here: the API answers them 401 before touching the database, and counting them in one
 shared bucket would let anyone starve the health checks.  The buckets live in process memory
 (``rate_limit_storage_uri`` moves them to Redis/memcached when several server processes run).
@@ -14,11 +17,13 @@ import time
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from limits import RateLimitItem, parse
 from slowapi import Limiter
 from slowapi.errors import RateLimitExceeded
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.api.problems import PROBLEM_MEDIA_TYPE, TYPE_BASE
+from app.errors import TooManyRequests
 from app.security import hash_api_key
 from app.settings import Settings
 
@@ -79,9 +84,38 @@ async def _too_many(request: Request, exc: Exception) -> JSONResponse:
                         headers={"Retry-After": str(retry_after)})
 
 
+_FAILED_KEYS = "failed-key"
+
+
+def _client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def refuse_if_guessing(request: Request) -> None:
+    """429 when the caller's address has failed authentication too often within the window."""
+    limiter: Limiter = request.app.state.limiter
+    budget: RateLimitItem = request.app.state.failed_key_limit
+    if not limiter.enabled:
+        return
+    address = _client_address(request)
+    if limiter.limiter.test(budget, _FAILED_KEYS, address):
+        return
+    reset_at, _remaining = limiter.limiter.get_window_stats(budget, _FAILED_KEYS, address)
+    retry_after = max(1, math.ceil(reset_at - time.time()))
+    raise TooManyRequests(f"too many invalid API keys from this address; retry after {retry_after} s",
+                          headers={"Retry-After": str(retry_after)})
+
+
+def record_failed_key(request: Request) -> None:
+    limiter: Limiter = request.app.state.limiter
+    if limiter.enabled:
+        limiter.limiter.hit(request.app.state.failed_key_limit, _FAILED_KEYS, _client_address(request))
+
+
 def install_rate_limits(app: FastAPI, settings: Settings) -> None:
     limiter = Limiter(key_func=key_of, application_limits=[settings.rate_limit],
                       storage_uri=settings.rate_limit_storage_uri, strategy="moving-window",
                       enabled=settings.rate_limit_enabled)
     app.state.limiter = limiter
+    app.state.failed_key_limit = parse(settings.failed_key_limit)
     app.add_middleware(KeyedRateLimit)

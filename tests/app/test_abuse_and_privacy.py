@@ -143,6 +143,30 @@ def test_rate_limit_counts_bad_keys_by_their_own_hash(limited: TestClient) -> No
     assert statuses == [401, 401, 401, 429]
 
 
+@pytest.fixture
+def guarded(session_factory: sessionmaker[Session]) -> Iterator[TestClient]:
+    settings = Settings(database_url="sqlite://", rate_limit="1000/minute", failed_key_limit="5/minute")
+    app = create_app(settings, session_factories=SessionFactories(write=session_factory, read=session_factory))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+
+
+def test_guessing_keys_is_throttled_per_client_address(guarded: TestClient, world: World) -> None:
+    # Every guess is a different key, so per-key buckets never fill: failures count per address.
+    statuses = [guarded.get(f"{API}/colleges", headers={"Authorization": f"Bearer cj_guess{n}"}).status_code
+                for n in range(7)]
+    assert statuses == [401] * 5 + [429] * 2
+    refused = guarded.get(f"{API}/colleges", headers={"Authorization": "Bearer cj_guess99"})
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert "invalid API keys" in refused.json()["detail"]
+    # Refused before the key is looked up: a right guess from that address learns nothing either.
+    assert guarded.get(f"{API}/colleges", headers=world.h("college_a")).status_code == 429
+    # Another address is not affected.
+    other = TestClient(guarded.app, raise_server_exceptions=False, client=("203.0.113.9", 50000))
+    assert other.get(f"{API}/colleges", headers=world.h("college_a")).status_code == 200
+
+
 # --------------------------------------------------------------------------- headers
 
 
