@@ -1,12 +1,16 @@
 # chanjiao service image: API + UI (chanjiao serve) or the allocation worker (chanjiao worker).
 FROM python:3.11-slim-bookworm AS build
 WORKDIR /src
+# The locked dependencies first (every package pinned with its hash), in their own layer so that a
+# change to the code does not reinstall them; then the project alone, built by the locked setuptools.
+COPY requirements/runtime.txt ./requirements/
+RUN python -m venv /opt/chanjiao \
+    && /opt/chanjiao/bin/pip install --no-cache-dir --require-hashes -r requirements/runtime.txt
 COPY pyproject.toml README.md alembic.ini ./
 COPY app ./app
 COPY matching ./matching
 COPY migrations ./migrations
-RUN python -m venv /opt/chanjiao \
-    && /opt/chanjiao/bin/pip install --no-cache-dir .
+RUN /opt/chanjiao/bin/pip install --no-cache-dir --no-deps --no-build-isolation .
 
 FROM python:3.11-slim-bookworm
 RUN groupadd --system --gid 10001 chanjiao \
