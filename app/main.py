@@ -12,6 +12,7 @@ from app.api import catalog, health, matches, runs, transfer
 from app.api.crud import crud_router
 from app.api.headers import SecurityHeaders, quiet_access_log
 from app.api.limits import BodySizeLimit
+from app.api.operation_ids import operation_id
 from app.api.problems import UnhandledErrors, document_common_problems, install_problem_handlers
 from app.api.ratelimit import install_rate_limits
 from app.api.resources import RESOURCES
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None,
             "Authenticate with `Authorization: Bearer <key>` (create one with `chanjiao keys create`). "
             "Errors are RFC 9457 problem+json. Lists are cursor-paginated: pass `next_cursor` as `cursor`."
         ),
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     app.state.session_factories = session_factories
