@@ -12,6 +12,8 @@ from typing import Annotated, Any, Generic, TypeVar
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from app.db.models import EducationLevel
+from app.text_guard import MESSAGE as TEXT_MESSAGE
+from app.text_guard import has_control_characters
 
 T = TypeVar("T")
 
@@ -47,6 +49,15 @@ Id = Annotated[int, NotBoolean, Field(ge=1, le=MAX_ID)]
 
 class InputModel(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        # Every text field of every input, nested lists and objects included: one rule, so that no
+        # field is forgotten and both databases refuse the same inputs.
+        if has_control_characters(value):
+            raise ValueError(TEXT_MESSAGE)
+        return value
 
 
 class OutputModel(BaseModel):

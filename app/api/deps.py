@@ -7,6 +7,7 @@ back on any error.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -16,15 +17,21 @@ from sqlalchemy.orm import Session
 
 from app.api.ratelimit import record_failed_key, refuse_if_guessing
 from app.db.engine import unit_of_work
-from app.errors import Unauthorized
+from app.errors import Unauthorized, field_error
 from app.schemas import MAX_ID
 from app.security import Principal
 from app.services.auth import authenticate
+from app.text_guard import MESSAGE as TEXT_MESSAGE
+from app.text_guard import first_with_control_characters
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$")
 
 
 def get_session(request: Request) -> Iterator[Session]:
+    # Every route that reaches the database comes through here: a control character in the path or
+    # the query string (filters, cursors) is refused before any of them becomes a query parameter.
+    reject_control_characters(request)
     factories = request.app.state.session_factories
     yield from unit_of_work(factories.read if request.method in _SAFE_METHODS else factories.write)
 
@@ -32,6 +39,14 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer cj_...`")
+
+
+def reject_control_characters(request: Request) -> None:
+    for location, pairs in (("path", request.path_params.items()), ("query", request.query_params.multi_items())):
+        name = first_with_control_characters(pairs)
+        if name is not None:
+            raise field_error(name if _PLAIN_NAME.match(name) else "*", f"{location} parameter {TEXT_MESSAGE}",
+                              location=location)
 
 
 def get_principal(

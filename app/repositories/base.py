@@ -19,7 +19,9 @@ from sqlalchemy.orm import Session
 from app.db.base import Base
 from app.db.models import Role
 from app.errors import Unprocessable
+from app.schemas import MAX_ID
 from app.security import Principal
+from app.text_guard import has_control_characters
 
 ModelT = TypeVar("ModelT", bound=Base)
 
@@ -79,13 +81,18 @@ def _decode(cursor: str, expected_kind: str) -> str:
 
 def decode_cursor(cursor: str) -> int:
     value = _decode(cursor, "id")
-    if not value.isdigit():
+    # isdigit() alone admits "²" and other Unicode digits that int() refuses; the bound keeps a
+    # forged id from overflowing the integer column.
+    if not (value.isascii() and value.isdigit() and len(value) <= 10 and int(value) <= MAX_ID):
         raise Unprocessable("invalid cursor", [{"loc": ["query", "cursor"], "msg": "not a cursor"}])
     return int(value)
 
 
 def decode_key_cursor(cursor: str) -> str:
-    return _decode(cursor, "key")
+    value = _decode(cursor, "key")
+    if has_control_characters(value):
+        raise Unprocessable("invalid cursor", [{"loc": ["query", "cursor"], "msg": "not a cursor"}])
+    return value
 
 
 class Repository(Generic[ModelT]):

@@ -13,17 +13,22 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
+from fastapi import Path as PathParam
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from pydantic import Field
 from sqlalchemy.orm import Session
 
 from app.db.engine import unit_of_work
 from app.db.models import Role
-from app.errors import ChanjiaoError, Forbidden
+from app.errors import ChanjiaoError, Forbidden, Unprocessable
+from app.schemas import MAX_ID
 from app.security import Principal
 from app.services.users import SignedIn, session_user
+from app.text_guard import first_with_control_characters
 from app.web.i18n import COOKIE, Gettext, choose_locale
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -202,6 +207,7 @@ class WebRoute(APIRoute):
 
         async def page(request: Request) -> Response:
             try:
+                await _reject_control_characters(request)
                 return await handler(request)
             except LoginRequired:
                 target = "/login?next=" + quote(safe_next(request.url.path + (
@@ -218,5 +224,33 @@ class WebRoute(APIRoute):
                 _ = gettext_of(request).gettext
                 errors = exc.extra.get("errors") if isinstance(exc.extra.get("errors"), list) else None
                 return error_page(request, exc.status, _(exc.title), exc.detail, errors)
+            except RequestValidationError as exc:
+                # A malformed path or query (an id beyond the columns' range, a letter for a number).
+                _ = gettext_of(request).gettext
+                fields = [{"loc": [str(part) for part in err.get("loc", ())], "msg": str(err.get("msg", ""))}
+                          for err in exc.errors()]
+                return error_page(request, 422, _("Unprocessable content"),
+                                  _("The address or the form has invalid values."), fields)
 
         return page
+
+
+async def _reject_control_characters(request: Request) -> None:
+    """The query string and the form fields of every page, before any of them reaches a query
+    (the API's schemas do the same for bodies; see app.text_guard)."""
+    name = first_with_control_characters(request.query_params.multi_items())
+    if name is None and request.method not in _SAFE:
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            form = await request.form()  # Starlette caches it for the endpoint's Form parameters
+            name = first_with_control_characters((key, value) for key, value in form.multi_items()
+                                                 if isinstance(value, str))
+    if name is not None:
+        _ = gettext_of(request).gettext
+        raise Unprocessable(_("The text must not contain control characters (such as NUL)."))
+
+
+# An id in a page's path or query: bounded like the columns, so a huge number is a 422 page.
+WebId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
+WebIdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+WebIds = Annotated[list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None, Query(max_length=10)]

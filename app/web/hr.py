@@ -20,6 +20,7 @@ from app.tabular import FileType
 from app.web.core import (
     DbDep,
     UserDep,
+    WebId,
     WebRoute,
     check_csrf,
     flash,
@@ -114,7 +115,7 @@ async def create_opening(request: Request, session: DbDep, user: UserDep) -> Res
 
 
 @router.get("/openings/{opening_id}")
-def opening_detail(request: Request, opening_id: int, session: DbDep, user: UserDep) -> Response:
+def opening_detail(request: Request, opening_id: WebId, session: DbDep, user: UserDep) -> Response:
     principal = require(user, *HR)
     row = OpeningService(session, principal).get(opening_id)
     programs, _students = MatchService(session, principal).programs_for_opening(opening_id, limit=15, explain=3)
@@ -125,7 +126,7 @@ def opening_detail(request: Request, opening_id: int, session: DbDep, user: User
 
 
 @router.get("/openings/{opening_id}/edit")
-def edit_opening(request: Request, opening_id: int, session: DbDep, user: UserDep) -> Response:
+def edit_opening(request: Request, opening_id: WebId, session: DbDep, user: UserDep) -> Response:
     principal = require(user, *HR)
     row = OpeningService(session, principal).get(opening_id)
     _require_own(principal, row)
@@ -134,7 +135,7 @@ def edit_opening(request: Request, opening_id: int, session: DbDep, user: UserDe
 
 
 @router.post("/openings/{opening_id}/edit")
-async def update_opening(request: Request, opening_id: int, session: DbDep, user: UserDep) -> Response:
+async def update_opening(request: Request, opening_id: WebId, session: DbDep, user: UserDep) -> Response:
     principal = require(user, *HR)
     form = await request.form()
     values = form_values(form, lists=OPENING_LISTS, multi=("eligible_levels",), optional=OPENING_OPTIONAL)
@@ -143,7 +144,7 @@ async def update_opening(request: Request, opening_id: int, session: DbDep, user
     try:
         data = OpeningUpdate.model_validate(values)
         # The version the form was loaded with is the ETag: if someone saved in between, the service refuses.
-        row = service.update(opening_id, data, if_match=etag_of(int(version)) if version.isdigit() else None)
+        row = service.update(opening_id, data, if_match=etag_of(int(version)) if _is_version(version) else None)
     except PreconditionFailed:
         session.rollback()
         current = service.get(opening_id)
@@ -236,7 +237,7 @@ async def create_lecturer(request: Request, session: DbDep, user: UserDep) -> Re
 
 
 @router.get("/lecturers/{lecturer_id}/edit")
-def edit_lecturer(request: Request, lecturer_id: int, session: DbDep, user: UserDep) -> Response:
+def edit_lecturer(request: Request, lecturer_id: WebId, session: DbDep, user: UserDep) -> Response:
     principal = require(user, *HR)
     row = LecturerService(session, principal).get(lecturer_id)
     _require_own(principal, row)
@@ -244,7 +245,7 @@ def edit_lecturer(request: Request, lecturer_id: int, session: DbDep, user: User
 
 
 @router.post("/lecturers/{lecturer_id}/edit")
-async def update_lecturer(request: Request, lecturer_id: int, session: DbDep, user: UserDep) -> Response:
+async def update_lecturer(request: Request, lecturer_id: WebId, session: DbDep, user: UserDep) -> Response:
     principal = require(user, *HR)
     form = await request.form()
     service = LecturerService(session, principal)
@@ -262,3 +263,8 @@ async def update_lecturer(request: Request, lecturer_id: int, session: DbDep, us
 def import_lecturers(request: Request, session: DbDep, user: UserDep, file: Annotated[UploadFile, File()],
                      dry_run: Annotated[bool, Form()] = False) -> Response:
     return import_file(request, session, user, "lecturers", file, dry_run, "/lecturers", HR)
+
+
+def _is_version(text: str) -> bool:
+    # isdigit() alone admits "²", which int() refuses.
+    return text.isascii() and text.isdigit() and len(text) <= 18

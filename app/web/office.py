@@ -19,6 +19,8 @@ from app.web.charts import contribution_bars
 from app.web.core import (
     DbDep,
     UserDep,
+    WebId,
+    WebIdQuery,
     WebRoute,
     check_csrf,
     flash,
@@ -49,7 +51,7 @@ def programs(request: Request, session: DbDep, user: UserDep) -> Response:
 
 
 @router.get("/programs/{program_id}")
-def program(request: Request, program_id: int, session: DbDep, user: UserDep) -> Response:
+def program(request: Request, program_id: WebId, session: DbDep, user: UserDep) -> Response:
     principal = require(user, *OFFICE)
     row = ProgramService(session, principal).get(program_id)
     # The ranked openings come in a second request (htmx, on load): scoring every opening of the
@@ -58,7 +60,7 @@ def program(request: Request, program_id: int, session: DbDep, user: UserDep) ->
 
 
 @router.get("/programs/{program_id}/matches")
-def program_matches(request: Request, program_id: int, session: DbDep, user: UserDep) -> Response:
+def program_matches(request: Request, program_id: WebId, session: DbDep, user: UserDep) -> Response:
     principal = require(user, *OFFICE)
     row = ProgramService(session, principal).get(program_id)
     matches = MatchService(session, principal).openings_for_program(program_id, limit=15, explain=8)
@@ -74,7 +76,7 @@ def program_matches(request: Request, program_id: int, session: DbDep, user: Use
 
 @router.get("/students")
 def students(request: Request, session: DbDep, user: UserDep, q: Annotated[str, Query(max_length=40)] = "",
-             program_id: Annotated[int | None, Query(ge=1)] = None,
+             program_id: WebIdQuery = None,
              cursor: Annotated[str | None, Query(max_length=200)] = None) -> Response:
     principal = require(user, *OFFICE)
     page = StudentService(session, principal).page({"q": q, "program_id": program_id, **_own_college(principal)},
@@ -138,7 +140,7 @@ def placements(request: Request, session: DbDep, user: UserDep) -> Response:
 
 
 @router.post("/placements/{placement_id}/{answer}")
-def respond(request: Request, placement_id: int, answer: str, session: DbDep, user: UserDep) -> Response:
+def respond(request: Request, placement_id: WebId, answer: str, session: DbDep, user: UserDep) -> Response:
     principal = require(user, *OFFICE)
     _ = gettext_of(request).gettext
     if answer not in ("accept", "decline"):

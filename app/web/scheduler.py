@@ -19,6 +19,8 @@ from app.web.charts import BarChart, count_bars, share_bars
 from app.web.core import (
     DbDep,
     UserDep,
+    WebId,
+    WebIds,
     WebRoute,
     check_csrf,
     flash,
@@ -116,7 +118,7 @@ def _charts(request: Request, session: Any, principal: Any, run: AllocationRun,
 
 @router.get("/runs/compare")
 def compare(request: Request, session: DbDep, user: UserDep,
-            ids: Annotated[list[int] | None, Query(max_length=10)] = None) -> Response:
+            ids: WebIds = None) -> Response:
     principal = require(user, *SCHEDULER)
     service = RunService(session, principal)
     choices = list(service.page(status=RunStatus.SUCCEEDED, kind=None, limit=50, cursor=None).items)
@@ -133,7 +135,7 @@ def compare(request: Request, session: DbDep, user: UserDep,
 
 
 @router.get("/runs/{run_id}")
-def run_detail(request: Request, run_id: int, session: DbDep, user: UserDep) -> Response:
+def run_detail(request: Request, run_id: WebId, session: DbDep, user: UserDep) -> Response:
     principal = require(user, *SCHEDULER)
     service = RunService(session, principal)
     run = service.get(run_id)
@@ -145,7 +147,7 @@ def run_detail(request: Request, run_id: int, session: DbDep, user: UserDep) -> 
 
 
 @router.get("/runs/{run_id}/status")
-def run_status(request: Request, run_id: int, session: DbDep, user: UserDep) -> Response:
+def run_status(request: Request, run_id: WebId, session: DbDep, user: UserDep) -> Response:
     """htmx polling: the progress fragment; once the run ends, the whole page reloads to show results."""
     principal = require(user, *SCHEDULER)
     run = RunService(session, principal).get(run_id)
@@ -155,7 +157,7 @@ def run_status(request: Request, run_id: int, session: DbDep, user: UserDep) -> 
 
 
 @router.post("/runs/{run_id}/publish")
-def publish(request: Request, run_id: int, session: DbDep, user: UserDep) -> Response:
+def publish(request: Request, run_id: WebId, session: DbDep, user: UserDep) -> Response:
     principal = require(user, *SCHEDULER)
     run = RunService(session, principal).publish(run_id)
     flash(request, "ok", gettext_of(request).gettext("Run %(id)d published: colleges and enterprises now see "
@@ -164,7 +166,7 @@ def publish(request: Request, run_id: int, session: DbDep, user: UserDep) -> Res
 
 
 @router.post("/runs/{run_id}/cancel")
-def cancel(request: Request, run_id: int, session: DbDep, user: UserDep) -> Response:
+def cancel(request: Request, run_id: WebId, session: DbDep, user: UserDep) -> Response:
     principal = require(user, *SCHEDULER)
     RunService(session, principal).cancel(run_id)
     flash(request, "ok", gettext_of(request).gettext("Cancellation requested."))
@@ -172,7 +174,7 @@ def cancel(request: Request, run_id: int, session: DbDep, user: UserDep) -> Resp
 
 
 @router.get("/runs/{run_id}/export")
-def export(run_id: int, session: DbDep, user: UserDep,
+def export(run_id: WebId, session: DbDep, user: UserDep,
            file_format: Annotated[str, Query(alias="format", pattern="^(csv|xlsx)$")] = "csv") -> Response:
     # Every role: the service shows a college or an enterprise only its own placements, after publication.
     content, media_type = export_run(session, user.principal, run_id, file_format)
