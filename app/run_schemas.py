@@ -170,13 +170,23 @@ class RunRead(OutputModel):
     input_digest: str | None
     placements_digest: str | None
     versions: dict[str, str]
-    parent_run_id: int | None
+    parent_run_id: int | None = Field(description="The earlier round this round follows (its locks).")
     round: int
+    forked_from_id: int | None = Field(default=None, description="The run this what-if was forked from.")
+    stale_reasons: list[str] = Field(default_factory=list,
+                                     description="Why the result can no longer be published, found after the solve.")
     cancel_requested: bool
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
     published_at: datetime | None
+    withdrawn_at: datetime | None = None
+
+
+class PlacementWithdraw(InputModel):
+    """Why an accepted or confirmed placement ends (kept with the placement)."""
+
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
 
 class PlacedStudentContact(BaseModel):
@@ -202,6 +212,7 @@ class PlacementRead(OutputModel):
     status: PlacementStatus
     locked: bool
     agreement_recorded_at: datetime | None
+    withdrawn_reason: str | None = None
     student_contact: PlacedStudentContact | None = Field(
         default=None, description="Placed student's name and phone: for the placement's enterprise and the "
                                   "student's college, after publication, unless declined.")

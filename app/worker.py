@@ -23,11 +23,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.db.base import utcnow
 from app.db.models import AllocationRun, RunKind, RunMode, RunStatus
 from app.repositories.runs import RunRepository
 from app.run_schemas import RunParameters
 from app.services import allocation_job as job
+from app.services.ledger import Ledger
 from app.settings import Settings
 from matching.allocation import (
     InternshipParams,
@@ -105,9 +105,10 @@ class Worker:
 
     def _claim(self) -> Claimed | None:
         with self.sessions.begin() as session:
-            run = RunRepository(session).claim_next(self.owner, self.lease)
+            run = RunRepository(session).next_claimable()
             if run is None:
                 return None
+            Ledger(session, None).claim(run, self.owner, self.lease)
             return Claimed(run.id, run.kind, run.mode, RunParameters.model_validate(run.parameters))
 
     # -- one run
@@ -240,12 +241,7 @@ class Worker:
             run = RunRepository(session).owned_running(run_id, self.owner)
             if run is None:
                 return
-            run.status = status
-            run.error = error
-            run.phase_times = dict(times)
-            run.finished_at = utcnow()
-            run.lease_owner = None
-            run.lease_expires_at = None
+            Ledger(session, None).finish(run, status, error=error, phase_times=dict(times))
 
 
 class _PhaseTimer:

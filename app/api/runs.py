@@ -15,6 +15,7 @@ from app.errors import Unprocessable
 from app.run_schemas import (
     PlacedStudentContact,
     PlacementRead,
+    PlacementWithdraw,
     RunComparison,
     RunCreate,
     RunDiff,
@@ -100,6 +101,13 @@ def publish_run(run_id: IdPath, session: SessionDep, principal: PrincipalDep) ->
     return RunRead.model_validate(RunService(session, principal).publish(run_id))
 
 
+@router.post(RUNS + "/{run_id}/withdraw", response_model=RunRead, responses=problem_responses(401, 403, 404, 409),
+             summary="Withdraw the current published run while nobody has answered it (its earlier round, "
+                     "if any, is current again)")
+def withdraw_run(run_id: IdPath, session: SessionDep, principal: PrincipalDep) -> Any:
+    return RunRead.model_validate(RunService(session, principal).withdraw(run_id))
+
+
 @router.post(RUNS + "/{run_id}/fork", status_code=status.HTTP_202_ACCEPTED, response_model=RunRead,
              responses=problem_responses(401, 403, 404, 409, 422),
              summary="A what-if scenario: the run's scope with changed parameters or mode")
@@ -181,6 +189,14 @@ def decline_placement(placement_id: IdPath, session: SessionDep, principal: Prin
              summary="Record the signed tripartite agreement: an accepted placement becomes confirmed")
 def record_agreement(placement_id: IdPath, session: SessionDep, principal: PrincipalDep) -> Any:
     return PlacementRead.model_validate(RunService(session, principal).record_agreement(placement_id))
+
+
+@router.post("/placements/{placement_id}/withdraw", response_model=PlacementRead,
+             responses=problem_responses(401, 403, 404, 409, 422),
+             summary="An accepted or confirmed placement ends early, with the reason (its seat is free again)")
+def withdraw_placement(placement_id: IdPath, body: PlacementWithdraw, session: SessionDep,
+                       principal: PrincipalDep) -> Any:
+    return PlacementRead.model_validate(RunService(session, principal).withdraw_placement(placement_id, body.reason))
 
 
 __all__ = ["JSONResponse", "router"]

@@ -67,6 +67,11 @@ class RunStatus(enum.StrEnum):
     NO_SOLUTION_IN_TIME = "no_solution_in_time"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    # The ledger's side of a run (app/services/ledger.py): the current allocation of its scope,
+    # replaced by a later round, or taken back before anyone answered.
+    PUBLISHED = "published"
+    SUPERSEDED = "superseded"
+    WITHDRAWN = "withdrawn"
 
 
 ACTIVE_RUN_STATUSES = (RunStatus.QUEUED.value, RunStatus.RUNNING.value)
@@ -79,6 +84,22 @@ class PlacementStatus(enum.StrEnum):
     DECLINED = "declined"
     CONFIRMED = "confirmed"
     COMPLETED = "completed"
+    SUPERSEDED = "superseded"
+    WITHDRAWN = "withdrawn"
+
+
+# A placement that holds a seat (and a lecturer's hours): the student said yes.
+LIVE_PLACEMENT_STATUSES = ("accepted", "confirmed", "completed")
+# A placement that stands for the term: offered and not yet answered, or live.  A student (and a
+# course need) has at most one, enforced by a partial unique index.
+CURRENT_PLACEMENT_STATUSES = ("published", *LIVE_PLACEMENT_STATUSES)
+
+
+def _sql_in(values: tuple[str, ...]) -> str:
+    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
+CURRENT_PLACEMENT_SQL = _sql_in(CURRENT_PLACEMENT_STATUSES)
 
 
 class Role(enum.StrEnum):
@@ -191,6 +212,9 @@ class Opening(TimestampMixin, Base):
                         name="period_ordered"),
         CheckConstraint("version >= 1", name="version_positive"),
         CheckConstraint("post_headcount IS NULL OR post_headcount > 0", name="post_headcount_positive"),
+        # The seats that live placements hold: the ledger moves it with every accept and
+        # withdrawal, and the database refuses more live placements than seats.
+        CheckConstraint("filled_seats >= 0 AND filled_seats <= seats", name="filled_within_seats"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -211,6 +235,7 @@ class Opening(TimestampMixin, Base):
     eligible_major_codes: Mapped[list[str]] = mapped_column(StrList, default=list)
     # Staff in this post (岗位): interns may not exceed a share of it (职业学校学生实习管理规定).
     post_headcount: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    filled_seats: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     enterprise: Mapped[Enterprise] = relationship()
@@ -325,6 +350,15 @@ class AllocationRun(Base):
             sqlite_where=text("status IN ('queued', 'running')"),
             postgresql_where=text("status IN ('queued', 'running')"),
         ),
+        # One current allocation per scope: the published head of its chain of rounds.
+        Index(
+            "uq_allocation_runs_published_scope",
+            "kind",
+            "scope_key",
+            unique=True,
+            sqlite_where=text("status = 'published'"),
+            postgresql_where=text("status = 'published'"),
+        ),
         UniqueConstraint("idempotency_key"),
     )
 
@@ -354,6 +388,15 @@ class AllocationRun(Base):
         ForeignKey("allocation_runs.id", ondelete="SET NULL"), nullable=True
     )
     round: Mapped[int] = mapped_column(Integer, default=1)
+    # A what-if of the same round: the run it was forked from (its parent is the round's parent).
+    forked_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("allocation_runs.id", ondelete="SET NULL"), nullable=True
+    )
+    # What the solve took as given, for the publication's re-check: the earlier rounds' live
+    # placements it was solved around ("locked_placement_ids") and the intern shares it applied.
+    basis: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Reasons found after the solve that make the result unpublishable (a proposed student deleted).
+    stale_reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
     idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
     request_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -364,6 +407,7 @@ class AllocationRun(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Placement(Base):
@@ -383,15 +427,34 @@ class Placement(Base):
         CheckConstraint("score IS NULL OR (score >= 0 AND score <= 1)", name="score_range"),
         UniqueConstraint("run_id", "student_id"),
         UniqueConstraint("run_id", "course_need_id"),
+        # One current placement per student per term, and one lecturer per course need: checked
+        # by the database, so concurrent answers and publications have exactly one winner.
+        Index(
+            "uq_placements_current_student_term",
+            "term",
+            "student_id",
+            unique=True,
+            sqlite_where=text(f"kind = 'internship' AND status IN {CURRENT_PLACEMENT_SQL}"),
+            postgresql_where=text(f"kind = 'internship' AND status IN {CURRENT_PLACEMENT_SQL}"),
+        ),
+        Index(
+            "uq_placements_current_course_need",
+            "course_need_id",
+            unique=True,
+            sqlite_where=text(f"kind = 'lecturer' AND status IN {CURRENT_PLACEMENT_SQL}"),
+            postgresql_where=text(f"kind = 'lecturer' AND status IN {CURRENT_PLACEMENT_SQL}"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # RESTRICT everywhere: nothing a placement refers to disappears with it (the ledger keeps
+    # what happened; services refuse such deletes with a 409 first).
     run_id: Mapped[int | None] = mapped_column(
-        ForeignKey("allocation_runs.id", ondelete="CASCADE"), nullable=True, index=True
+        ForeignKey("allocation_runs.id", ondelete="RESTRICT"), nullable=True, index=True
     )
     kind: Mapped[RunKind] = mapped_column(_enum(RunKind, "run_kind"))
     student_id: Mapped[int | None] = mapped_column(
-        ForeignKey("students.id", ondelete="CASCADE"), nullable=True, index=True
+        ForeignKey("students.id", ondelete="RESTRICT"), nullable=True, index=True
     )
     opening_id: Mapped[int | None] = mapped_column(
         ForeignKey("openings.id", ondelete="RESTRICT"), nullable=True, index=True
@@ -409,6 +472,8 @@ class Placement(Base):
     )
     locked: Mapped[bool] = mapped_column(Boolean, default=False)
     agreement_recorded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Why an accepted or confirmed placement was withdrawn (the student left, the agreement ended).
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     completed: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     rating: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -28,10 +28,11 @@ from app.db.models import (
     StudentPreference,
 )
 from app.repositories.base import Page, decode_cursor, encode_cursor
+from app.repositories.ledger import live_in_chain
 from app.security import Principal
 
-VISIBLE_AFTER_PUBLICATION = (PlacementStatus.PUBLISHED, PlacementStatus.ACCEPTED, PlacementStatus.DECLINED,
-                             PlacementStatus.CONFIRMED, PlacementStatus.COMPLETED)
+# Colleges and enterprises see their placements once published, whatever became of them since.
+VISIBLE_AFTER_PUBLICATION = tuple(s for s in PlacementStatus if s is not PlacementStatus.PROPOSED)
 
 
 class RunRepository:
@@ -83,11 +84,13 @@ class RunRepository:
         rows = list(self.session.scalars(stmt.order_by(AllocationRun.id.desc()).limit(limit + 1)))
         return Page(rows[:limit], encode_cursor(rows[limit - 1].id) if len(rows) > limit else None)
 
-    def claim_next(self, owner: str, lease: timedelta) -> AllocationRun | None:
-        """Take the oldest queued run, or a running one whose lease expired (its worker died).
+    def next_claimable(self) -> AllocationRun | None:
+        """The oldest queued run, or a running one whose lease expired (its worker died), its row
+        locked for the claim.
 
         On PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets many workers claim concurrently; on SQLite the
-        write transaction already began with ``BEGIN IMMEDIATE``, so claims are serialised.
+        write transaction already began with ``BEGIN IMMEDIATE``, so claims are serialised.  The
+        claim itself is the ledger's move (``app/services/ledger.py``).
         """
         now = utcnow()
         claimable = or_(
@@ -97,17 +100,7 @@ class RunRepository:
         stmt = select(AllocationRun).where(claimable).order_by(AllocationRun.id).limit(1)
         if self.session.get_bind().dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
-        run = self.session.scalars(stmt).first()
-        if run is None:
-            return None
-        run.status = RunStatus.RUNNING
-        run.lease_owner = owner
-        run.lease_expires_at = now + lease
-        run.started_at = run.started_at or now
-        run.phase = "load"
-        run.progress = 0
-        self.session.flush()
-        return run
+        return self.session.scalars(stmt).first()
 
     def renew_lease(self, run_id: int, owner: str, lease: timedelta) -> tuple[bool, bool]:
         """Extend the lease if ``owner`` still holds it: (still ours, cancel requested)."""
@@ -151,16 +144,20 @@ class RunRepository:
             self.session.execute(insert(Placement), batch[start:start + 5000])
         return len(batch)
 
-    def placements_of(self, run_id: int) -> list[Placement]:
-        return list(self.session.scalars(select(Placement).where(Placement.run_id == run_id)
-                                          .order_by(Placement.id)))
+    def placements_of(self, run_id: int, chain: Sequence[int] | None = None) -> list[Placement]:
+        """The run's own placements; with its ``chain`` (the run and its earlier rounds), also the
+        live placements it carried over."""
+        where = live_in_chain(chain) if chain else Placement.run_id == run_id
+        return list(self.session.scalars(select(Placement).where(where).order_by(Placement.id)))
 
     def placement(self, placement_id: int) -> Placement | None:
         return self.session.get(Placement, placement_id)
 
-    def placement_page(self, run_id: int, principal: Principal, filters: dict[str, int | None], *,
+    def placement_page(self, chain: Sequence[int], principal: Principal, filters: dict[str, int | None], *,
                        limit: int, cursor: str | None) -> Page[Placement]:
-        stmt = select(Placement).where(Placement.run_id == run_id, self.placement_visibility(principal))
+        """A run's placements (``chain``: the run and its earlier rounds, whose live placements it
+        carried over) that the caller may see."""
+        stmt = select(Placement).where(live_in_chain(chain), self.placement_visibility(principal))
         if filters.get("college_id"):
             stmt = stmt.where(or_(
                 Placement.student_id.in_(_students_of_college(filters["college_id"])),
@@ -222,16 +219,10 @@ class RunRepository:
                        Placement.status.in_(standing), party, self.placement_visibility(principal)))
         return {row[0]: (row[1], row[2]) for row in self.session.execute(stmt)}
 
-    def publish(self, run_id: int) -> int:
-        result = self.session.execute(
-            update(Placement).where(Placement.run_id == run_id, Placement.status == PlacementStatus.PROPOSED)
-            .values(status=PlacementStatus.PUBLISHED, updated_at=utcnow())
-        )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-    def placement_context(self, run_id: int, principal: Principal
+    def placement_context(self, chain: Sequence[int], principal: Principal
                           ) -> list[tuple[Placement, int | None, int | None, int | None]]:
-        """Each placement the caller may see, with (college id, program id, enterprise id)."""
+        """Each placement of the run (``chain``: the run and its earlier rounds, see
+        ``placement_page``) the caller may see, with (college id, program id, enterprise id)."""
         student_college = select(Program.college_id).where(Program.id == Student.program_id,
                                                            Student.id == Placement.student_id).scalar_subquery()
         need_college = select(Program.college_id).where(Program.id == CourseNeed.program_id,
@@ -248,7 +239,7 @@ class RunRepository:
             func.coalesce(student_college, need_college),
             func.coalesce(student_program, need_program),
             func.coalesce(opening_enterprise, lecturer_enterprise),
-        ).where(Placement.run_id == run_id, self.placement_visibility(principal)).order_by(Placement.id)
+        ).where(live_in_chain(chain), self.placement_visibility(principal)).order_by(Placement.id)
         return [(row[0], row[1], row[2], row[3]) for row in self.session.execute(stmt)]
 
     # -- inputs of a run
@@ -316,12 +307,6 @@ class RunRepository:
             return []
         stmt = (select(CourseNeed).where(CourseNeed.program_id.in_(program_ids), CourseNeed.term == term)
                 .order_by(CourseNeed.id))
-        return list(self.session.scalars(stmt))
-
-    def locked_placements(self, run_id: int) -> list[Placement]:
-        """Placements of an earlier round that a supplementary round must keep."""
-        stmt = select(Placement).where(Placement.run_id == run_id, Placement.status.in_(
-            (PlacementStatus.ACCEPTED, PlacementStatus.CONFIRMED, PlacementStatus.COMPLETED)))
         return list(self.session.scalars(stmt))
 
     def runs(self, ids: Sequence[int]) -> list[AllocationRun]:

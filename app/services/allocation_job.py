@@ -19,11 +19,12 @@ from typing import Any
 import numpy as np
 from sqlalchemy.orm import Session
 
-from app.db.base import utcnow
-from app.db.models import AllocationRun, PlacementStatus, RunKind, RunMode, RunStatus
+from app.db.models import AllocationRun, Placement, PlacementStatus, RunKind, RunMode, RunStatus
 from app.instances import INTERNSHIP_PLACEMENTS_HEADER, LECTURER_PLACEMENTS_HEADER, placements_csv
+from app.repositories.ledger import LedgerRepository
 from app.repositories.runs import RunRepository
 from app.run_schemas import RunParameters, RunScope
+from app.services.ledger import Ledger
 from app.services.scoring_context import ScoringContext, scoring_context
 from app.translate import (
     course_need_profile,
@@ -71,6 +72,10 @@ class InternshipInputs:
     keep: set[tuple[str, str]] = field(default_factory=set)
     forbidden: list[tuple[str, str]] = field(default_factory=list)
     excluded_students: set[str] = field(default_factory=set)
+    # What the solve takes as given (stored with the run, re-checked at publication): the live
+    # placements of earlier rounds by (student, opening), and the intern shares applied.
+    carried: dict[tuple[str, str], int] = field(default_factory=dict)
+    basis: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -78,6 +83,7 @@ class LecturerInputs:
     lecturers: list[LecturerProfile]
     needs: list[CourseNeedProfile]
     context: ScoringContext
+    basis: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -94,6 +100,8 @@ class Solved:
     kpis: dict[str, Any]
     input_digest: str
     conflicts: tuple[str, ...] = ()
+    carried: dict[tuple[str, str], int] = field(default_factory=dict)
+    basis: dict[str, Any] = field(default_factory=dict)
 
 
 def versions() -> dict[str, str]:
@@ -142,8 +150,11 @@ def load_internship_inputs(session: Session, run: AllocationRun, *, staff_share:
         context=scoring_context(session, Pairing.STUDENT_OPENING, params.weights),
         forbidden=[(str(s), str(o)) for s, o in params.forbidden],
     )
-    if run.parent_run_id is not None and run.round > 1:
-        _carry_over_previous_round(repo, run.parent_run_id, inputs)
+    if run.parent_run_id is not None:
+        _carry_over_earlier_rounds(LedgerRepository(session).chain_placements(
+            LedgerRepository(session).chain_ids(run)[1:]), inputs)
+    inputs.basis = {"locked_placement_ids": sorted(inputs.carried.values()), "staff_share": staff_share,
+                    "post_share": post_share}
     return inputs
 
 
@@ -151,16 +162,18 @@ def _with_seats(profile: OpeningProfile, seats: int) -> OpeningProfile:
     return replace(profile, seats=max(0, seats))
 
 
-def _carry_over_previous_round(repo: RunRepository, parent_id: int, inputs: InternshipInputs) -> None:
-    """Accepted placements stay locked; declined pairs are not offered again; pending proposals
-    are kept when nothing better exists (see KEEP_PROPOSAL_BONUS)."""
-    for p in repo.placements_of(parent_id):
+def _carry_over_earlier_rounds(placements: Sequence[Placement], inputs: InternshipInputs) -> None:
+    """Live placements of earlier rounds stay, locked (they remain the earlier round's rows); pairs
+    declined or withdrawn are not offered again; offers still unanswered are kept when nothing
+    better exists (see KEEP_PROPOSAL_BONUS)."""
+    for p in placements:
         pair = (str(p.student_id), str(p.opening_id))
         if p.status in (PlacementStatus.ACCEPTED, PlacementStatus.CONFIRMED, PlacementStatus.COMPLETED):
             inputs.locks.append(pair)
-        elif p.status == PlacementStatus.DECLINED:
+            inputs.carried[pair] = p.id
+        elif p.status in (PlacementStatus.DECLINED, PlacementStatus.WITHDRAWN):
             inputs.forbidden.append(pair)
-        elif p.status in (PlacementStatus.PUBLISHED, PlacementStatus.PROPOSED):
+        elif p.status == PlacementStatus.PUBLISHED:
             inputs.keep.add(pair)
 
 
@@ -170,14 +183,24 @@ def load_lecturer_inputs(session: Session, run: AllocationRun) -> LecturerInputs
     params = RunParameters.model_validate(run.parameters)
     programs = repo.scope_programs(scope.term, scope.province, scope.college_ids)
     program_rows = {p.id: p for p in programs}
-    needs = repo.course_needs_of_programs(list(program_rows), scope.term)
+    all_needs = repo.course_needs_of_programs(list(program_rows), scope.term)
+    ledger = LedgerRepository(session)
+    # Course needs that already have a lecturer who said yes are not offered again, and lecturers
+    # teach only the weekly hours they have left in the term.
+    taken = ledger.live_course_needs([n.id for n in all_needs])
+    needs = [n for n in all_needs if n.id not in taken]
     lecturers = repo.scope_lecturers(scope.province, scope.enterprise_ids)
-    return LecturerInputs(
-        lecturers=[lecturer_profile(lec) for lec in lecturers],
+    used = ledger.live_hours_of((lec.id for lec in lecturers), scope.term)
+    profiles = [replace(lecturer_profile(lec), max_weekly_hours=lec.max_weekly_hours - used.get(lec.id, 0))
+                for lec in lecturers]
+    inputs = LecturerInputs(
+        lecturers=[p for p in profiles if p.max_weekly_hours > 0],
         needs=[course_need_profile(n, program_rows[n.program_id].college_id, program_rows[n.program_id].college.city)
                for n in needs],
         context=scoring_context(session, Pairing.LECTURER_COURSE, params.weights),
     )
+    inputs.basis = {"locked_placement_ids": sorted(ledger.live_ids(ledger.chain_ids(run)[1:]))}
+    return inputs
 
 
 # --------------------------------------------------------------------------- candidates
@@ -416,7 +439,7 @@ def internship_outcome(problem: InternshipProblem, params: InternshipParams, res
         bound=float(result.bound), gap=None if math.isnan(result.gap) else float(result.gap),
         placements=placements, unplaced=sorted(unplaced, key=lambda u: str(u["id"])),
         kpis=internship_kpis(inputs, placements), input_digest=input_digest(problem, params),
-        conflicts=result.conflicts,
+        conflicts=result.conflicts, carried=dict(inputs.carried), basis=dict(inputs.basis),
     )
 
 
@@ -491,7 +514,7 @@ def lecturer_outcome(problem: LecturerProblem, params: LecturerParams, result: L
         unplaced=[{"id": u.id, "college_id": u.group, "reasons": [r.value for r in u.reasons]}
                   for u in result.unplaced],
         kpis={"colleges": [], "enterprises": [], "programs": programs, "totals": totals},
-        input_digest=input_digest(problem, params), conflicts=result.conflicts,
+        input_digest=input_digest(problem, params), conflicts=result.conflicts, basis=dict(inputs.basis),
     )
 
 
@@ -525,41 +548,36 @@ def placements_digest(kind: RunKind, placements: Sequence[tuple[str, str, float]
 
 def store(session: Session, run: AllocationRun, solved: Solved, phase_times: dict[str, float],
           wall_time_s: float) -> None:
-    """Write all placements and KPIs of a finished run in the caller's one transaction."""
+    """Write the run's new proposals and KPIs in the caller's one transaction, and finish it.
+
+    A live placement carried over from an earlier round is part of the result (its KPIs, its
+    digest) but stays the earlier round's row: a student never gets a second row for one seat.
+    """
     repo = RunRepository(session)
+    values: dict[str, Any] = {}
     if solved.status in (Status.OPTIMAL, Status.FEASIBLE):
-        locked = set()
-        if run.parent_run_id is not None and run.round > 1:
-            locked = {(str(p.student_id), str(p.opening_id)) for p in repo.locked_placements(run.parent_run_id)}
         rows = []
         for a, b, score in solved.placements:
             if solved.kind == RunKind.INTERNSHIP:
-                keep = (a, b) in locked
+                if (a, b) in solved.carried:
+                    continue
                 rows.append({"run_id": run.id, "kind": RunKind.INTERNSHIP.value, "student_id": int(a),
                              "opening_id": int(b), "term": run.term, "score": min(1.0, max(0.0, score)),
-                             "status": (PlacementStatus.ACCEPTED if keep else PlacementStatus.PROPOSED).value,
-                             "locked": keep})
+                             "status": PlacementStatus.PROPOSED.value, "locked": False})
             else:
                 rows.append({"run_id": run.id, "kind": RunKind.LECTURER.value, "course_need_id": int(a),
                              "lecturer_id": int(b), "term": run.term, "score": min(1.0, max(0.0, score)),
                              "status": PlacementStatus.PROPOSED.value, "locked": False})
         repo.insert_placements(rows)
-        run.status = RunStatus.SUCCEEDED
+        target = RunStatus.SUCCEEDED
     elif solved.status == Status.INFEASIBLE:
-        run.status = RunStatus.INFEASIBLE
-        run.error = "constraints in conflict: " + "; ".join(solved.conflicts)
+        target = RunStatus.INFEASIBLE
+        values["error"] = "constraints in conflict: " + "; ".join(solved.conflicts)
     else:
-        run.status = RunStatus.NO_SOLUTION_IN_TIME
-    run.objective, run.bound, run.gap = solved.objective, solved.bound, solved.gap
-    run.kpis = solved.kpis
-    run.unplaced = solved.unplaced
-    run.input_digest = solved.input_digest
-    run.placements_digest = placements_digest(solved.kind, solved.placements)
-    run.versions = versions()
-    run.phase_times = phase_times
-    run.wall_time_s = wall_time_s
-    run.phase, run.progress = "store", 100
-    run.lease_owner = None
-    run.lease_expires_at = None
-    run.finished_at = utcnow()
-    session.flush()
+        target = RunStatus.NO_SOLUTION_IN_TIME
+    Ledger(session, None).finish(
+        run, target, objective=solved.objective, bound=solved.bound, gap=solved.gap, kpis=solved.kpis,
+        unplaced=solved.unplaced, input_digest=solved.input_digest,
+        placements_digest=placements_digest(solved.kind, solved.placements), versions=versions(),
+        phase_times=phase_times, wall_time_s=wall_time_s, phase="store", progress=100, basis=solved.basis,
+        **values)

@@ -47,6 +47,7 @@ from app.repositories.demo import DemoRepository
 from app.repositories.reference import ReferenceRepository
 from app.services import demo_data as data
 from app.services.catalog import load_catalog
+from app.services.ledger import Ledger
 
 DEFAULT_SEED = 2027
 DEMO_ACTOR_PREFIX = "演示·"
@@ -495,6 +496,8 @@ class _DemoBuilder:
                     "rating": int(min(5, max(1, round(rating)))),
                 })
         self._add_rows(Placement, rows)
+        # Completed placements hold their seats: the ledger's seat counts include them.
+        Ledger(self.session, None).recount_seats(sorted({r["opening_id"] for r in rows}))
 
     # ------------------------------------------------------------------ actors
 

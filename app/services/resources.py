@@ -22,6 +22,8 @@ from app.db.models import (
     Enterprise,
     Lecturer,
     Opening,
+    Placement,
+    PlacementStatus,
     Program,
     Role,
     Student,
@@ -41,6 +43,7 @@ from app.repositories.entities import (
     StudentRepository,
 )
 from app.repositories.filters import filters_for
+from app.repositories.ledger import LedgerRepository
 from app.schemas import (
     OpeningCreate,
     OpeningUpdate,
@@ -142,6 +145,24 @@ class ResourceService(Generic[ModelT]):
 
     def after_write(self, row: ModelT, changes: dict[str, Any]) -> None:
         """Write dependent rows (e.g. a student's preferences)."""
+
+    def keep_history_of(self, column: Any, row_id: int) -> None:
+        """Nothing that happened is deleted: a row named by a published or answered placement (or
+        recorded history) cannot go (409 with the counts).  Proposals of unpublished runs are what-ifs
+        nobody saw: they are dropped with the row, and those runs can no longer be published."""
+        ledger = LedgerRepository(self.session)
+        held: dict[str, int] = {}
+        for status, _run_id, _run_status in ledger.references(column, row_id):
+            if status != PlacementStatus.PROPOSED:
+                held[status.value] = held.get(status.value, 0) + 1
+        if held:
+            counts = ", ".join(f"{n} {status}" for status, n in sorted(held.items()))
+            raise Conflict(f"{self.entity} {row_id} is part of the placement record ({counts}) and cannot be "
+                           "deleted", extra={"placements": held})
+        runs = ledger.drop_unpublished_proposals(column, row_id)
+        if runs:
+            ledger.add_stale_reason(runs, f"{self.entity} {row_id} was deleted after the solve")
+            self.audit.record(self.principal.actor_id, "drop-proposals", self.entity, row_id, {"runs": runs})
 
     def check_delete(self, row: ModelT) -> None:
         """Raise Conflict when other rows still need this one."""
@@ -291,6 +312,10 @@ class OpeningService(ResourceService[Opening]):
         return Opening(**data.model_dump(mode="json", exclude={"period_start", "period_end"}),
                        period_start=data.period_start, period_end=data.period_end)
 
+    def _check_occupation(self, code: str | None) -> None:
+        if code and OccupationRepository(self.session).get(code) is None:
+            raise field_error("occupation_code", f"occupation {code} is not in the 大典 catalogue")
+
     def check_update(self, row: Opening, changes: dict[str, Any]) -> None:
         self._check_occupation(changes.get("occupation_code"))
         start = changes.get("period_start", row.period_start)
@@ -300,14 +325,14 @@ class OpeningService(ResourceService[Opening]):
         for key in ("eligible_levels",):
             if key in changes and changes[key] is not None:
                 changes[key] = [EducationLevel(v).value for v in changes[key]]
-
-    def _check_occupation(self, code: str | None) -> None:
-        if code and OccupationRepository(self.session).get(code) is None:
-            raise field_error("occupation_code", f"occupation {code} is not in the 大典 catalogue")
+        seats = changes.get("seats")
+        if seats is not None and seats < row.filled_seats:
+            # The CHECK constraint refuses it too (also when an accept races this edit).
+            raise Conflict(f"opening {row.id} has {row.filled_seats} accepted placements; seats cannot be cut "
+                           f"to {seats}", extra={"filled_seats": row.filled_seats, "seats": seats})
 
     def check_delete(self, row: Opening) -> None:
-        if OpeningRepository(self.session).has_placements(row.id):
-            raise Conflict(f"opening {row.id} has placements and cannot be deleted")
+        self.keep_history_of(Placement.opening_id, row.id)
 
 
 class StudentService(ResourceService[Student]):
@@ -341,6 +366,9 @@ class StudentService(ResourceService[Student]):
     def apply(self, row: Student, changes: dict[str, Any]) -> None:
         super().apply(row, {k: v for k, v in changes.items() if k != "preferences"})
 
+    def check_delete(self, row: Student) -> None:
+        self.keep_history_of(Placement.student_id, row.id)
+
     def after_write(self, row: Student, changes: dict[str, Any]) -> None:
         if changes.get("preferences") is not None:
             StudentRepository(self.session).replace_preferences(row, changes["preferences"])
@@ -366,9 +394,19 @@ class LecturerService(ResourceService[Lecturer]):
             raise field_error("enterprise_id", f"enterprise {enterprise_id} does not exist")
         return Lecturer(**data.model_dump())
 
+    def check_update(self, row: Lecturer, changes: dict[str, Any]) -> None:
+        hours = changes.get("max_weekly_hours")
+        if hours is not None and hours < row.max_weekly_hours:
+            ledger = LedgerRepository(self.session)
+            ledger.lock_lecturer(row.id)  # an accept waits for this edit, or this edit sees it
+            busiest = max(ledger.live_hours(row.id).items(), key=lambda th: th[1], default=None)
+            if busiest is not None and busiest[1] > hours:
+                raise Conflict(f"lecturer {row.id} teaches {busiest[1]} weekly hours in {busiest[0]} on accepted "
+                               f"placements; max_weekly_hours cannot be cut to {hours}",
+                               extra={"live_hours": busiest[1], "term": busiest[0]})
+
     def check_delete(self, row: Lecturer) -> None:
-        if LecturerRepository(self.session).has_placements(row.id):
-            raise Conflict(f"lecturer {row.id} has placements and cannot be deleted")
+        self.keep_history_of(Placement.lecturer_id, row.id)
 
 
 class CourseNeedService(ResourceService[CourseNeed]):
@@ -387,8 +425,7 @@ class CourseNeedService(ResourceService[CourseNeed]):
         return CourseNeed(**data.model_dump())
 
     def check_delete(self, row: CourseNeed) -> None:
-        if CourseNeedRepository(self.session).has_placements(row.id):
-            raise Conflict(f"course-need {row.id} has placements and cannot be deleted")
+        self.keep_history_of(Placement.course_need_id, row.id)
 
 
 _ADMIN = Principal(actor_id=None, role=Role.ADMIN)

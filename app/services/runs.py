@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.db.base import utcnow
 from app.db.models import (
     AllocationRun,
     Placement,
@@ -28,9 +27,12 @@ from app.db.models import (
 from app.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
 from app.repositories.access import AccessRepository
 from app.repositories.base import Page
+from app.repositories.ledger import LedgerRepository
 from app.repositories.runs import RunRepository
 from app.run_schemas import DiffItem, RunCreate, RunDiff, RunFork, RunKpis, RunParameters, RunScope
 from app.security import Principal
+from app.services.ledger import Ledger
+from app.services.publication import publication_findings
 
 SCHEDULING_ROLES = frozenset({Role.ADMIN, Role.SCHEDULER})
 FINISHED = (RunStatus.SUCCEEDED, RunStatus.INFEASIBLE, RunStatus.NO_SOLUTION_IN_TIME, RunStatus.FAILED,
@@ -48,71 +50,99 @@ class RunService:
         self.principal = principal
         self.runs = RunRepository(session)
         self.audit = AccessRepository(session)
+        self.ledger = Ledger(session, principal.actor_id)
 
     # -- submission
 
-    def submit(self, body: RunCreate, idempotency_key: str | None = None) -> tuple[AllocationRun, bool]:
+    def submit(self, body: RunCreate, idempotency_key: str | None = None, *,
+               forked_from: AllocationRun | None = None) -> tuple[AllocationRun, bool]:
         """Queue a run; returns (run, created).  The same Idempotency-Key with the same body gives
-        the same run; with another body it is an error."""
+        the same run, also when the two requests race; with another body it is an error."""
         self._require_scheduler()
         self._check_scope_allowed(body)
         digest = request_digest(body)
-        if idempotency_key:
-            existing = self.runs.by_idempotency_key(idempotency_key)
-            if existing is not None:
-                if existing.request_digest != digest:
-                    raise Unprocessable("this Idempotency-Key was used with a different request body",
-                                        [{"loc": ["header", "Idempotency-Key"], "msg": "reused with another body"}])
-                return existing, False
+        same = self._idempotent_replay(idempotency_key, digest)
+        if same is not None:
+            return same, False
         parent = None
         round_number = 1
+        scope_key = body.scope.key(body.kind.value)
         if body.supplementary_to is not None:
             parent = self._get(body.supplementary_to)
-            if parent.published_at is None:
-                raise field_error("supplementary_to", f"run {parent.id} is not published; publish it first")
-            if parent.kind != body.kind:
-                raise field_error("supplementary_to", f"run {parent.id} is a {parent.kind.value} run")
+            self._check_follows(parent, body.kind, scope_key, "supplementary_to")
             round_number = parent.round + 1
         if body.parameters.allow_cross_category:
             self.audit.record(self.principal.actor_id, "override", "allocation-run", None,
                               {"rule": "same 专业大类", "reason": body.parameters.override_reason or ""})
         run = AllocationRun(
             kind=body.kind, mode=body.mode, term=body.scope.term,
-            scope=body.scope.model_dump(mode="json"), scope_key=body.scope.key(body.kind.value),
+            scope=body.scope.model_dump(mode="json"), scope_key=scope_key,
             parameters=body.parameters.model_dump(mode="json"), status=RunStatus.QUEUED,
             seed=body.parameters.seed, parent_run_id=parent.id if parent else None, round=round_number,
+            forked_from_id=forked_from.id if forked_from else None,
             idempotency_key=idempotency_key, request_digest=digest, created_by=self.principal.actor_id,
         )
         active = self.runs.active_for_scope(body.kind, run.scope_key)
         if active is not None:
+            # A concurrent request with the same key may have committed since the first look.
+            same = self._idempotent_replay(idempotency_key, digest)
+            if same is not None:
+                return same, False
             raise Conflict(f"run {active.id} is already {active.status.value} for this scope",
                            extra={"active_run_id": active.id})
         try:
             with self.session.begin_nested():
                 self.runs.add(run)
         except IntegrityError as exc:
-            # Lost a race with a concurrent submission: the partial unique index decides.
-            same = self.runs.by_idempotency_key(idempotency_key) if idempotency_key else None
-            if same is not None and same.request_digest == digest:
+            # Lost a race with a concurrent submission: the unique indexes decide.
+            same = self._idempotent_replay(idempotency_key, digest)
+            if same is not None:
                 return same, False
             raise Conflict("another run is already queued or running for this scope") from exc
         self.audit.record(self.principal.actor_id, "submit", "allocation-run", run.id,
-                          {"kind": run.kind.value, "mode": run.mode.value, "round": run.round})
+                          {"kind": run.kind.value, "mode": run.mode.value, "round": run.round,
+                           "to": RunStatus.QUEUED.value})
         return run, True
 
+    def _idempotent_replay(self, key: str | None, digest: str) -> AllocationRun | None:
+        if not key:
+            return None
+        existing = self.runs.by_idempotency_key(key)
+        if existing is None:
+            return None
+        if existing.request_digest != digest:
+            raise Unprocessable("this Idempotency-Key was used with a different request body",
+                                [{"loc": ["header", "Idempotency-Key"], "msg": "reused with another body"}])
+        return existing
+
+    def _check_follows(self, parent: AllocationRun, kind: RunKind, scope_key: str, field: str) -> None:
+        """A later round follows the current (published) round of the same scope."""
+        if parent.kind != kind:
+            raise field_error(field, f"run {parent.id} is a {parent.kind.value} run")
+        if parent.scope_key != scope_key:
+            raise field_error(field, f"run {parent.id} allocated another scope; a round keeps its scope")
+        if parent.status != RunStatus.PUBLISHED:
+            head = LedgerRepository(self.session).published_head(kind, scope_key)
+            current = f"; the current round is run {head.id}" if head else "; the scope has no published round"
+            raise Conflict(f"run {parent.id} is {parent.status.value}, not the current published round of its "
+                           f"scope{current}", extra={"run_id": parent.id, "current_run_id": head.id if head else None})
+
     def fork(self, run_id: int, body: RunFork) -> AllocationRun:
-        """A what-if scenario: the run's scope with changed parameters (and mode)."""
+        """A what-if of the same round: the run's scope and round (its parent, so its locks) with
+        changed parameters or mode."""
         self._require_scheduler()
         source = self._get(run_id)
         try:
             parameters = RunParameters.model_validate({**source.parameters, **body.parameters})
         except ValueError as exc:
             raise Unprocessable(f"invalid parameters: {exc}") from exc
-        create = RunCreate(kind=source.kind, mode=body.mode or source.mode,
-                           scope=RunScope.model_validate(source.scope), parameters=parameters)
-        run, _ = self.submit(create)
-        run.parent_run_id = source.id
-        self.session.flush()
+        try:
+            create = RunCreate(kind=source.kind, mode=body.mode or source.mode,
+                               scope=RunScope.model_validate(source.scope), parameters=parameters,
+                               supplementary_to=source.parent_run_id)
+        except ValueError as exc:
+            raise Unprocessable(f"invalid fork: {exc}") from exc
+        run, _ = self.submit(create, forked_from=source)
         return run
 
     # -- reads
@@ -132,8 +162,12 @@ class RunService:
 
     def placements(self, run_id: int, filters: dict[str, int | None], *, limit: int,
                    cursor: str | None) -> Page[Placement]:
-        self.get(run_id)
-        return self.runs.placement_page(run_id, self.principal, filters, limit=limit, cursor=cursor)
+        run = self.get(run_id)
+        return self.runs.placement_page(self.chain_of(run), self.principal, filters, limit=limit, cursor=cursor)
+
+    def chain_of(self, run: AllocationRun) -> list[int]:
+        """The run and its earlier rounds, newest first."""
+        return LedgerRepository(self.session).chain_ids(run)
 
     def placed_student_contacts(self, placements: Sequence[Placement]) -> dict[int, tuple[str, str | None]]:
         """placement id → (name, phone) of placed students the caller may contact (see the repository)."""
@@ -162,42 +196,71 @@ class RunService:
         self._require_scheduler()
         run = self._get(run_id)
         if run.status == RunStatus.QUEUED:
-            run.status = RunStatus.CANCELLED
-            run.finished_at = utcnow()
-            run.cancel_requested = True
+            self.ledger.cancel_queued(run)
         elif run.status == RunStatus.RUNNING:
-            # The worker sees the flag at its next heartbeat and stops without writing placements.
+            # The worker sees the flag at its next heartbeat and stops without writing placements;
+            # the run's move to cancelled is the worker's, audited then.
             run.cancel_requested = True
+            self.session.flush()
+            self.audit.record(self.principal.actor_id, "cancel-request", "allocation-run", run.id)
         else:
             raise Conflict(f"run {run.id} has already finished ({run.status.value})")
-        self.session.flush()
-        self.audit.record(self.principal.actor_id, "cancel", "allocation-run", run.id)
         return run
 
     def publish(self, run_id: int) -> AllocationRun:
+        """Make a succeeded run the current allocation of its scope, after checking its result
+        against today's data (409 with the reasons if it no longer holds)."""
         self._require_scheduler()
-        run = self._get(run_id)
+        run = self._locked(run_id)
         if run.status != RunStatus.SUCCEEDED:
-            raise Conflict(f"only a succeeded run can be published; run {run.id} is {run.status.value}")
-        if run.published_at is not None:
-            raise Conflict(f"run {run.id} was published at {run.published_at.isoformat()}")
-        count = self.runs.publish(run.id)
-        run.published_at = utcnow()
-        self.session.flush()
-        self.audit.record(self.principal.actor_id, "publish", "allocation-run", run.id, {"placements": count})
+            if run.published_at is not None:
+                raise Conflict(f"run {run.id} was published at {run.published_at.isoformat()} "
+                               f"and is now {run.status.value}", extra={"run_id": run.id, "status": run.status.value})
+            raise Conflict(f"only a succeeded run can be published; run {run.id} is {run.status.value}",
+                           extra={"run_id": run.id, "status": run.status.value})
+        parent = None
+        if run.parent_run_id is not None:
+            parent = self._locked(run.parent_run_id)
+            self._check_follows(parent, run.kind, run.scope_key, "run")
+        else:
+            head = LedgerRepository(self.session).published_head(run.kind, run.scope_key)
+            if head is not None:
+                raise Conflict(f"the scope already has a published allocation, run {head.id} (round {head.round}); "
+                               f"run a supplementary round after it, or withdraw it while it has no answers",
+                               extra={"current_run_id": head.id})
+        findings = publication_findings(self.session, run, parent)
+        if findings:
+            raise Conflict(f"run {run.id} no longer fits today's data; run it again: "
+                           + "; ".join(f.message for f in findings[:5]),
+                           extra={"reasons": [{"code": f.code, "message": f.message, "params": f.params}
+                                              for f in findings[:200]], "reason_count": len(findings)})
+        self.ledger.publish(run, parent)
+        return run
+
+    def withdraw(self, run_id: int) -> AllocationRun:
+        """Take back a published run that has no answers yet (its parent round, if any, is current
+        again)."""
+        self._require_scheduler()
+        run = self._locked(run_id)
+        if run.status != RunStatus.PUBLISHED:
+            raise Conflict(f"only the current published run can be withdrawn; run {run.id} is {run.status.value}",
+                           extra={"run_id": run.id, "status": run.status.value})
+        parent = self._locked(run.parent_run_id) if run.parent_run_id is not None else None
+        self.ledger.withdraw(run, parent)
         return run
 
     def respond(self, placement_id: int, accept: bool) -> Placement:
-        """A student's answer, recorded by their college's placement office."""
+        """An answer to an offer: a student's, recorded by their college's placement office, or the
+        college's own for a lecturer placed on its course need."""
         placement = self._placement_of_own_college(placement_id)
         if placement.status != PlacementStatus.PUBLISHED:
             raise Conflict(f"placement {placement.id} is {placement.status.value}; only a published "
-                           "placement can be accepted or declined")
-        placement.status = PlacementStatus.ACCEPTED if accept else PlacementStatus.DECLINED
-        placement.locked = accept
-        placement.updated_at = utcnow()
-        self.session.flush()
-        self.audit.record(self.principal.actor_id, "accept" if accept else "decline", "placement", placement.id)
+                           "placement can be accepted or declined",
+                           extra={"placement_id": placement.id, "status": placement.status.value})
+        if accept:
+            self.ledger.accept(placement)
+        else:
+            self.ledger.decline(placement)
         return placement
 
     def record_agreement(self, placement_id: int) -> Placement:
@@ -205,11 +268,19 @@ class RunService:
         placement = self._placement_of_own_college(placement_id)
         if placement.status != PlacementStatus.ACCEPTED:
             raise Conflict(f"placement {placement.id} is {placement.status.value}; the agreement can only be "
-                           "recorded for an accepted placement")
-        placement.agreement_recorded_at = utcnow()
-        placement.status = PlacementStatus.CONFIRMED
-        self.session.flush()
-        self.audit.record(self.principal.actor_id, "agreement", "placement", placement.id)
+                           "recorded for an accepted placement",
+                           extra={"placement_id": placement.id, "status": placement.status.value})
+        self.ledger.confirm(placement)
+        return placement
+
+    def withdraw_placement(self, placement_id: int, reason: str) -> Placement:
+        """An accepted or confirmed placement ends (the student left, the agreement was ended)."""
+        placement = self._placement_of_own_college(placement_id)
+        if placement.status not in (PlacementStatus.ACCEPTED, PlacementStatus.CONFIRMED):
+            raise Conflict(f"placement {placement.id} is {placement.status.value}; only an accepted or confirmed "
+                           "placement can be withdrawn", extra={"placement_id": placement.id,
+                                                                "status": placement.status.value})
+        self.ledger.withdraw_placement(placement, reason)
         return placement
 
     # -- comparisons
@@ -220,7 +291,8 @@ class RunService:
         if run.kind != other.kind:
             raise field_error("against", "runs of different kinds cannot be compared", location="query")
         mine, theirs = self._assignment(run), self._assignment(other)
-        declined = {p.student_id for p in self.runs.placements_of(other.id) if p.status == PlacementStatus.DECLINED}
+        declined = {p.student_id for p in self.runs.placements_of(other.id) if p.status in (
+            PlacementStatus.DECLINED, PlacementStatus.WITHDRAWN)}
         items = []
         for subject in sorted(set(mine) | set(theirs)):
             before, after = theirs.get(subject), mine.get(subject)
@@ -247,7 +319,7 @@ class RunService:
 
     def _assignment(self, run: AllocationRun) -> dict[int, int]:
         out: dict[int, int] = {}
-        for p in self.runs.placements_of(run.id):
+        for p in self.runs.placements_of(run.id, self.chain_of(run)):
             if run.kind == RunKind.INTERNSHIP and p.student_id is not None and p.opening_id is not None:
                 out[p.student_id] = p.opening_id
             elif p.course_need_id is not None and p.lecturer_id is not None:
@@ -260,11 +332,19 @@ class RunService:
             raise NotFound.of("allocation run", run_id)
         return run
 
+    def _locked(self, run_id: int) -> AllocationRun:
+        """The run, visible to the caller, its row locked for this transaction."""
+        self._get(run_id)
+        run = LedgerRepository(self.session).lock_run(run_id)
+        if run is None:
+            raise NotFound.of("allocation run", run_id)
+        return run
+
     def _placement_of_own_college(self, placement_id: int) -> Placement:
         if self.principal.role not in (Role.PLACEMENT_OFFICE, Role.ADMIN):
             raise Forbidden("students' answers are recorded by their college's placement office")
         placement = self.runs.visible_placement(self.principal, placement_id)
-        if placement is None or placement.kind != RunKind.INTERNSHIP:
+        if placement is None:
             raise NotFound.of("placement", placement_id)
         return placement
 

@@ -27,6 +27,7 @@ from app.db.base import utcnow
 from app.db.models import Actor, AllocationRun, AuditEvent, Placement, PlacementStatus, Role, RunKind, RunStatus
 from app.main import create_app
 from app.services.auth import create_api_key
+from app.services.ledger import Ledger
 from app.settings import Settings
 from tests.conftest import World
 
@@ -109,7 +110,8 @@ CASES: dict[str, Case] = {
     "/lecturers/{object_id}": _crud("lecturer", "enterprise_a", {"max_weekly_hours": 6}, ("enterprise_a", 204)),
     "/course-needs/{object_id}": _crud("course_need", "college_a", {"weekly_hours": 3}, ("college_a", 204)),
     # Students carry personal data: their own college only.
-    "/students/{object_id}": _crud("student", "college_a", {"grade": 80}, ("college_a", 204), public=False),
+    # Deleting one that is part of the placement record is refused (nothing that happened is deleted).
+    "/students/{object_id}": _crud("student", "college_a", {"grade": 80}, ("college_a", 409), public=False),
     # A published run: colleges and enterprises read it and their own placements; the rest is the
     # scheduler's.  A scheduler of another province sees none of it.
     "/allocation-runs/{run_id}": Case("run", "scheduler", (Call("GET"),), PUBLISHED_RUN_READERS,
@@ -128,6 +130,8 @@ CASES: dict[str, Case] = {
                                              controls=(("POST", "scheduler", 409),)),
     "/allocation-runs/{run_id}/publish": Case("run", "scheduler", (Call("POST"),),
                                               controls=(("POST", "scheduler", 409),)),
+    "/allocation-runs/{run_id}/withdraw": Case("run", "scheduler", (Call("POST"),),
+                                               controls=(("POST", "scheduler", 409),)),  # it has answers
     "/allocation-runs/{run_id}/fork": Case("run", "scheduler", (Call("POST", {"parameters": {"seed": 3}}),),
                                            controls=(("POST", "scheduler", 202),)),
     # Students' answers are recorded by their own college.
@@ -137,6 +141,9 @@ CASES: dict[str, Case] = {
                                                controls=(("POST", "college_a", 200),)),
     "/placements/{placement_id}/agreement": Case("accepted_placement", "college_a", (Call("POST"),),
                                                  controls=(("POST", "college_a", 200),)),
+    "/placements/{placement_id}/withdraw": Case("accepted_placement", "college_a",
+                                                (Call("POST", {"reason": "学生退学"}),),
+                                                controls=(("POST", "college_a", 200),)),
     # Matches rank public rows; students appear only to their own college (checked by the markers).
     "/programs/{program_id}/matches": Case("program", "college_a", (Call("GET"),), TENANTS,
                                            (("GET", "college_a", 200),)),
@@ -225,7 +232,7 @@ def owned(app_client: TestClient, world: World, session: Session) -> dict[str, i
     now = utcnow()
     run = AllocationRun(kind=RunKind.INTERNSHIP, term=TERM, scope={"term": TERM, "province": "贵州"},
                         scope_key=f"internship|{TERM}|province=贵州|colleges=*|enterprises=*",
-                        status=RunStatus.SUCCEEDED, finished_at=now, published_at=now,
+                        status=RunStatus.PUBLISHED, finished_at=now, published_at=now,
                         unplaced=[{"id": 999_999, "college_id": world.college_a.id, "reasons": ["full"]}],
                         kpis={"totals": {"placed": 2}})
     session.add(run)
@@ -235,6 +242,8 @@ def owned(app_client: TestClient, world: World, session: Session) -> dict[str, i
     accepted = Placement(run_id=run.id, kind=RunKind.INTERNSHIP, student_id=second["id"],
                          opening_id=opening["id"], term=TERM, score=0.7, status=PlacementStatus.ACCEPTED, locked=True)
     session.add_all([placement, accepted])
+    session.flush()
+    Ledger(session, None).recount_seats([opening["id"]])  # the accepted placement holds a seat
     session.commit()
     return {"college": world.college_a.id, "enterprise": world.enterprise_a.id, "program": program["id"],
             "opening": opening["id"], "student": student["id"], "second_student": second["id"],
@@ -386,13 +395,24 @@ def test_personal_fields_follow_the_role_allow_list(app_client: TestClient, prin
 
 def test_deleting_a_student_removes_its_personal_data(app_client: TestClient, principals: dict[str, dict[str, str]],
                                                       owned: dict[str, int], session: Session) -> None:
-    response = app_client.delete(f"{API}/students/{owned['student']}", headers=principals["college_a"])
+    # The placed student is part of the placement record: refused, nothing changed.
+    before = _snapshot(session)
+    refused = app_client.delete(f"{API}/students/{owned['student']}", headers=principals["college_a"])
+    assert refused.status_code == 409
+    assert refused.json()["placements"] == {"published": 1}
+    assert _snapshot(session) == before
+    # A student with no placements goes, and with it every trace of its personal data.
+    other = {"name": "另一标记ABC", "phone": "13700001111", "email": "other.abc@example.edu.cn",
+             "student_no": "MARK-2027-0002"}
+    created = app_client.post(f"{API}/students", json={"program_id": owned["program"], **other},
+                              headers=principals["college_a"]).json()
+    response = app_client.delete(f"{API}/students/{created['id']}", headers=principals["college_a"])
     assert response.status_code == 204
     session.expire_all()
     dump = _snapshot(session) + repr(session.connection().exec_driver_sql("SELECT * FROM audit_events").all())
-    assert not [k for k, v in MARKERS.items() if v in dump]
+    assert not [k for k, v in other.items() if v in dump]
     events = session.scalars(select(AuditEvent).where(AuditEvent.entity == "student",
-                                                      AuditEvent.entity_id == str(owned["student"]))).all()
+                                                      AuditEvent.entity_id == str(created["id"]))).all()
     assert {e.action for e in events} == {"create", "delete"}
     # Pseudonymous: ids and field names, never values.
     assert all(set(e.details) <= {"fields"} for e in events)

@@ -245,7 +245,10 @@ def test_fork_and_compare(app_client: TestClient, world: World, market: dict[str
     fork = app_client.post(f"{API}/allocation-runs/{base['id']}/fork",
                            json={"mode": "stable", "parameters": {"seed": 7}}, headers=world.h("scheduler"))
     assert fork.status_code == 202, fork.text
-    assert fork.json()["parent_run_id"] == base["id"]
+    # A what-if of the same round: it remembers its source and keeps the source's parent (none here).
+    assert fork.json()["forked_from_id"] == base["id"]
+    assert fork.json()["parent_run_id"] is None
+    assert fork.json()["round"] == 1
     assert fork.json()["mode"] == "stable"
     worker.run_once()
     bad = app_client.post(f"{API}/allocation-runs/{base['id']}/fork", json={"parameters": {"top_k": 0}},

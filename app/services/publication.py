@@ -1,0 +1,106 @@
+"""Before a run is published: is its result still valid on today's data?
+
+The facts are read from the store (``LedgerRepository``) and judged by the pure checks of
+``matching.allocation.recheck``; answers recorded in earlier rounds since the solve are compared
+with the run's basis (the live placements it was solved around).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.db.models import AllocationRun, RunKind
+from app.repositories.ledger import LedgerRepository
+from app.run_schemas import RunParameters, RunScope
+from matching.allocation.recheck import (
+    CourseNeedNow,
+    Finding,
+    InternshipScope,
+    LecturerNow,
+    OpeningNow,
+    StudentNow,
+    recheck_internships,
+    recheck_lecturers,
+)
+
+
+def publication_findings(session: Session, run: AllocationRun, parent: AllocationRun | None) -> list[Finding]:
+    repo = LedgerRepository(session)
+    scope = RunScope.model_validate(run.scope)
+    params = RunParameters.model_validate(run.parameters)
+    frame = InternshipScope(term=run.term, province=scope.province,
+                            college_ids=frozenset(str(c) for c in scope.college_ids),
+                            enterprise_ids=frozenset(str(e) for e in scope.enterprise_ids),
+                            same_category=not params.allow_cross_category)
+    findings = [Finding("stale", reason) for reason in run.stale_reasons]
+    chain = repo.chain_ids(run)[1:]
+    findings += _answers_since_the_solve(repo, run, chain)
+    proposals = repo.proposals(run.id)
+    if run.kind == RunKind.INTERNSHIP:
+        findings += _internship_findings(repo, run, params, frame, proposals, parent, chain)
+    else:
+        findings += _lecturer_findings(repo, run, frame, proposals)
+    return findings
+
+
+def _answers_since_the_solve(repo: LedgerRepository, run: AllocationRun, chain: list[int]) -> list[Finding]:
+    basis = {int(i) for i in (run.basis or {}).get("locked_placement_ids", [])}
+    accepted_since = sorted(repo.live_ids(chain) - basis)
+    if not accepted_since:
+        return []
+    shown = ", ".join(str(i) for i in accepted_since[:10])
+    return [Finding("answered_since_solve",
+                    f"{len(accepted_since)} placements of earlier rounds were accepted after this round was solved "
+                    f"({shown}); run the round again", {"count": len(accepted_since), "placements": shown})]
+
+
+def _internship_findings(repo: LedgerRepository, run: AllocationRun, params: RunParameters, frame: InternshipScope,
+                         proposals: list[Any], parent: AllocationRun | None, chain: list[int]) -> list[Finding]:
+    pairs = [(int(p.student_id), int(p.opening_id)) for p in proposals]
+    basis = run.basis or {}
+    staff_share = float(params.max_intern_share_of_staff or basis.get("staff_share") or 0.10)
+    post_share = float(params.max_intern_share_of_post or basis.get("post_share") or 0.20)
+    openings: dict[str, OpeningNow] = {}
+    caps: dict[str, int] = {}
+    for row in repo.openings_now(o for _, o in pairs):
+        oid, title, term, province, enterprise, seats, filled, post, majors, _name, staff = tuple(row)
+        usable = min(int(params.seat_overrides.get(str(oid), seats)), int(seats))
+        if post:
+            usable = min(usable, math.floor(post_share * post))
+        openings[str(oid)] = OpeningNow(
+            id=str(oid), label=f"opening {oid} «{title}»", term=term, province=province,
+            enterprise_id=str(enterprise), seats=max(0, usable), live=int(filled),
+            categories=frozenset(code[:2] for code in (majors or []) if len(code) >= 2))
+        caps[str(enterprise)] = math.floor(staff_share * int(staff))
+    students = {str(r[0]): StudentNow(id=str(r[0]), label=f"{r[1]} (id {r[0]})", college_id=str(r[3]),
+                                      province=str(r[4]), category=str(r[5]))
+                for r in repo.students_now(s for s, _ in pairs)}
+    elsewhere = {str(r[0]): f"{r[1]} of run {r[2]} ({r[3].value})"
+                 for r in repo.current_elsewhere(run.id, run.term, sorted({s for s, _ in pairs}),
+                                                 parent.id if parent else None)}
+    live_by_enterprise = {str(e): n for e, n in
+                          repo.enterprise_live_counts((int(e) for e in caps), run.term).items()}
+    refused = {(str(s), str(o)) for s, o in repo.declined_pairs(chain)}
+    return recheck_internships([(str(s), str(o)) for s, o in pairs], openings, students, frame,
+                               enterprise_cap=caps, enterprise_live=live_by_enterprise,
+                               current_elsewhere=elsewhere, refused_pairs=refused)
+
+
+def _lecturer_findings(repo: LedgerRepository, run: AllocationRun, frame: InternshipScope,
+                       proposals: list[Any]) -> list[Finding]:
+    pairs = [(int(p.course_need_id), int(p.lecturer_id)) for p in proposals]
+    live = repo.live_hours_of((lec for _, lec in pairs), run.term)
+    lecturers = {str(r[0]): LecturerNow(id=str(r[0]), label=f"{r[1]} (id {r[0]})", max_weekly_hours=int(r[2]),
+                                        live_hours=live.get(int(r[0]), 0), enterprise_id=str(r[3]),
+                                        province=str(r[4]))
+                 for r in repo.lecturers_now(lec for _, lec in pairs)}
+    needs = {str(r[0]): CourseNeedNow(id=str(r[0]), label=f"course need {r[0]} «{r[1]}»", term=r[2],
+                                      weekly_hours=int(r[3]), college_id=str(r[4]), province=str(r[5]))
+             for r in repo.needs_now(n for n, _ in pairs)}
+    return recheck_lecturers([(str(n), str(lec)) for n, lec in pairs], lecturers, needs, frame)
+
+
+__all__ = ["publication_findings"]
