@@ -8,6 +8,7 @@ name the exact file, row and column at fault.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 from collections.abc import Iterable
@@ -18,6 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from app.errors import Unprocessable
+from app.tabular import decode_text
 from matching.allocation import (
     InternshipParams,
     InternshipProblem,
@@ -34,6 +37,11 @@ from matching.allocation.problem import NOT_RANKED, UNLIMITED
 
 class InstanceError(ValueError):
     """The instance directory is malformed; the message names file, row and column."""
+
+
+# Counts (seats, caps, hours, quotas, ranks) as the service's integer columns hold them; far below
+# the int64 sums the solvers form, so no total can wrap.
+MAX_INT = 2**31 - 1
 
 
 @dataclass(slots=True)
@@ -58,9 +66,17 @@ class Codes:
     values: np.ndarray[Any, Any]  # object array of distinct strings, in order of first appearance
 
 
+def _text(path: Path) -> str:
+    """The file as text, decoded the way the importer decodes uploads (UTF-8, else GB18030)."""
+    try:
+        return decode_text(path.read_bytes())
+    except Unprocessable as exc:
+        raise InstanceError(f"{path.name}: {exc.detail}; save it as UTF-8 (or GB18030) CSV") from exc
+
+
 def _diagnose(path: Path, columns: list[Column], optional: set[str]) -> InstanceError:
     """Find the first bad cell by reading the file slowly; used only once a fast parse failed."""
-    with path.open(newline="", encoding="utf-8") as handle:
+    with io.StringIO(_text(path), newline="") as handle:
         reader = csv.reader(handle)
         header = next(reader, None)
         if header is None:
@@ -93,6 +109,8 @@ def _cell_problem(value: str, kind: str) -> str | None:
         return f"is not a number ({kind})"
     if kind in ("int", "rank") and (not number.is_integer() or number < (1 if kind == "rank" else 0)):
         return "must be a whole number ≥ 1" if kind == "rank" else "must be a whole number ≥ 0"
+    if kind in ("int", "rank") and number > MAX_INT:
+        return f"is out of range (at most {MAX_INT})"
     if kind == "float" and not (0.0 <= number <= 1.0):
         return "must be a score in [0, 1]"
     return None
@@ -103,10 +121,17 @@ def read_table(path: Path, columns: list[Column], optional: frozenset[str] = fro
     if not path.exists():
         raise InstanceError(f"{path.name}: file missing in {path.parent}")
     dtypes = {name: "string" if kind == "str" else object if kind == "id" else "float64" for name, kind in columns}
+    options: dict[str, Any] = {"dtype": dtypes, "engine": "c", "skipinitialspace": True, "keep_default_na": False,
+                               "na_values": {n: [""] for n, k in columns if k not in ("str", "id")}}
     try:
-        frame = pd.read_csv(path, dtype=dtypes, engine="c", skipinitialspace=True, keep_default_na=False,
-                            na_values={n: [""] for n, k in columns if k not in ("str", "id")})
+        try:
+            frame = pd.read_csv(path, encoding="utf-8-sig", **options)
+        except UnicodeDecodeError:
+            # What a Chinese-locale spreadsheet saves; decoded once in memory, only then.
+            frame = pd.read_csv(io.StringIO(_text(path)), **options)
     except (ValueError, pd.errors.ParserError) as exc:
+        if isinstance(exc, InstanceError):
+            raise
         raise _diagnose(path, columns, set(optional)) from exc
     frame.columns = [str(c).strip() for c in frame.columns]
     out: dict[str, Any] = {}
@@ -139,12 +164,13 @@ def read_table(path: Path, columns: list[Column], optional: frozenset[str] = fro
         numbers = series.to_numpy(dtype=np.float64, na_value=np.nan)
         if kind == "rank":
             finite = ~np.isnan(numbers)
-            bad_mask = finite & ((numbers < 1) | (numbers != np.floor(numbers)))
+            bad_mask = finite & ((numbers < 1) | (numbers != np.floor(numbers)) | (numbers > MAX_INT))
             ok_numbers = np.where(finite, numbers, NOT_RANKED)
         else:
             bad_mask = np.isnan(numbers)
             if kind == "int":
-                bad_mask |= (numbers < 0) | (numbers != np.floor(numbers))
+                # Beyond int64 the cast below would wrap (1e30 became -2**63 seats).
+                bad_mask |= (numbers < 0) | (numbers != np.floor(numbers)) | (numbers > MAX_INT)
             else:
                 bad_mask |= (numbers < 0) | (numbers > 1)
             ok_numbers = numbers
@@ -195,19 +221,23 @@ def _codes(values: np.ndarray[Any, Any]) -> tuple[tuple[str, ...], np.ndarray[An
     return tuple(str(u) for u in uniques), inverse.astype(np.int32)
 
 
-def read_internship_problem(directory: Path) -> InternshipProblem:
+def read_internship_problem(directory: Path, partition_key: str | None = "province") -> InternshipProblem:
+    """The problem of an instance directory; its scopes (what partitions follow) are the values of
+    the ``partition_key`` column of students.csv and openings.csv (one scope when it is None)."""
+    scope = partition_key or "province"
+    extra: list[Column] = [] if scope == "province" else [(scope, "str")]
     students_path = directory / "students.csv"
     students = read_table(students_path, [("id", "str"), ("college", "str"), ("program", "str"),
-                                          ("province", "str")])
+                                          ("province", "str"), *extra])
     _unique_ids(students_path, students["id"])
     openings_path = directory / "openings.csv"
     openings = read_table(openings_path, [("id", "str"), ("enterprise", "str"), ("seats", "int"),
-                                          ("province", "str")])
+                                          ("province", "str"), *extra])
     _unique_ids(openings_path, openings["id"])
     college_ids, student_college = _codes(students["college"])
     program_ids, student_program = _codes(students["program"])
     enterprise_ids, opening_enterprise = _codes(openings["enterprise"])
-    scope_ids, scope_codes = _codes(np.concatenate([students["province"], openings["province"]]))
+    scope_ids, scope_codes = _codes(np.concatenate([students[scope], openings[scope]]))
     caps = np.full(len(enterprise_ids), UNLIMITED, dtype=np.int64)
     enterprises_path = directory / "enterprises.csv"
     if enterprises_path.exists():
@@ -353,19 +383,27 @@ def read_instance(directory: Path) -> Instance:
     if executor not in ("inline", "process"):
         raise InstanceError(f"params.json, key executor: {executor!r} is not 'inline' or 'process'")
     workers = raw.get("workers")
+    partition_key = raw.get("partition_key", "province")
+    if partition_key is not None and not (isinstance(partition_key, str) and partition_key.strip()):
+        raise InstanceError("params.json, key partition_key: expected a column name of students.csv and "
+                            "openings.csv, or null")
     try:
-        time_limit = float(raw.get("time_limit_s", 60.0))
-        seed = int(raw.get("seed", 0))
+        time_limit = _real(raw, "time_limit_s", 60.0)
+        seed = _whole(raw, "seed", 0)
         if kind == "lecturer":
             lecturer_params = LecturerParams(
                 time_limit_s=time_limit, seed=seed,
-                target_share=float(raw.get("target_share", 0.4)),
-                shortfall_penalty_per_hour=int(raw.get("shortfall_penalty_per_hour", 1000)),
-                workers=int(workers or 2), deterministic=bool(raw.get("deterministic", False)))
+                target_share=_real(raw, "target_share", 0.4),
+                shortfall_penalty_per_hour=_whole(raw, "shortfall_penalty_per_hour", 1000),
+                workers=_whole(raw, "workers", 2, low=1) if workers is not None else 2,
+                deterministic=bool(raw.get("deterministic", False)))
             return Instance(kind, None, None, read_lecturer_problem(directory), lecturer_params, executor,
                             workers)
-        quotas = tuple(Quota(str(q["college"]), str(q["enterprise"]), int(q["max_students"]))
-                       for q in raw.get("quotas", []))
+        if not isinstance(raw.get("quotas", []), list):
+            raise InstanceError("params.json, key quotas: expected a list of {college, enterprise, max_students}")
+        quotas = tuple(Quota(str(q["college"]), str(q["enterprise"]),
+                             _whole(q, "max_students", 0, key=f"quotas, item {n}"))
+                       for n, q in enumerate(raw.get("quotas", []), start=1))
         internship_params = InternshipParams(
             mode=Mode(raw.get("mode", "optimal")),
             proposer=Proposer(raw.get("proposer", "students")),
@@ -374,23 +412,61 @@ def read_instance(directory: Path) -> Instance:
             college_floor=_floor(raw.get("college_floor", 0.0), "college_floor"),
             program_floor=_floor(raw.get("program_floor", 0.0), "program_floor"),
             quotas=quotas,
-            default_quota=None if raw.get("default_quota") is None else int(raw["default_quota"]),
+            default_quota=None if raw.get("default_quota") is None else _whole(raw, "default_quota", 0),
             locks=_pairs(raw.get("locks", []), "locks"),
             forbidden=_pairs(raw.get("forbidden", []), "forbidden"),
             fairness=bool(raw.get("fairness", False)),
-            partition_key=raw.get("partition_key", "province"),
-            exact_max_pairs=int(raw.get("exact_max_pairs", 5_000)),
-            lagrangian_iterations=int(raw.get("lagrangian_iterations", 60)),
-            target_gap=float(raw.get("target_gap", 0.002)),
-            fallback_max_pairs=int(raw.get("fallback_max_pairs", 200_000)),
+            partition_key=partition_key,
+            exact_max_pairs=_whole(raw, "exact_max_pairs", 5_000),
+            lagrangian_iterations=_whole(raw, "lagrangian_iterations", 60),
+            target_gap=_real(raw, "target_gap", 0.002),
+            fallback_max_pairs=_whole(raw, "fallback_max_pairs", 200_000),
             price_of_stability=bool(raw.get("price_of_stability", True)),
         )
     except (KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, InstanceError):
             raise
         raise InstanceError(f"params.json: {exc}") from exc
-    return Instance(kind, read_internship_problem(directory), internship_params, None, None, executor,
-                    workers)
+    problem = read_internship_problem(directory, partition_key)
+    _check_quotas(problem, directory, quotas)
+    return Instance(kind, problem, internship_params, None, None, executor, workers)
+
+
+def _whole(raw: Any, name: str, default: int, *, low: int = 0, key: str | None = None) -> int:
+    """A whole number of params.json within the integer columns' range (a float such as 1e30 or a
+    huge integer would wrap in the solvers' int64 arithmetic)."""
+    value = raw.get(name, default) if isinstance(raw, dict) else default
+    where = f"params.json, key {key + ', ' if key else ''}{name}"
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) \
+            or value != int(value):
+        raise InstanceError(f"{where}: {value!r} is not a whole number")
+    if not low <= value <= MAX_INT:
+        raise InstanceError(f"{where}: {value!r} is out of range ({low} to {MAX_INT})")
+    return int(value)
+
+
+def _real(raw: dict[str, Any], name: str, default: float) -> float:
+    value = raw.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+        raise InstanceError(f"params.json, key {name}: {value!r} is not a finite number ≥ 0")
+    return float(value)
+
+
+def _check_quotas(problem: InternshipProblem, directory: Path, quotas: tuple[Quota, ...]) -> None:
+    """A quota naming no college of students.csv or no enterprise of the instance is a typo, refused
+    as a floor naming an unknown college is (it would otherwise silently bind nothing)."""
+    colleges = set(problem.college_ids)
+    enterprises = set(problem.enterprise_ids)
+    enterprises_path = directory / "enterprises.csv"
+    if enterprises_path.exists():
+        enterprises |= {str(e) for e in read_table(enterprises_path, [("id", "str")])["id"]}
+    for n, quota in enumerate(quotas, start=1):
+        if quota.college not in colleges:
+            raise InstanceError(f"params.json, key quotas, item {n}: unknown college {quota.college!r} "
+                                "(not in students.csv)")
+        if quota.enterprise not in enterprises:
+            raise InstanceError(f"params.json, key quotas, item {n}: unknown enterprise {quota.enterprise!r} "
+                                "(not in openings.csv or enterprises.csv)")
 
 
 def _fmt(score: float) -> str:

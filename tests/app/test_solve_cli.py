@@ -102,3 +102,110 @@ def test_bad_input_names_file_row_and_column(runner: CliRunner, tmp_path: Path, 
     result = solve(runner, instance, tmp_path / "out")
     assert result.exit_code == 2
     assert message in " ".join(result.output.split())
+
+
+def _instance(tmp_path: Path) -> Path:
+    instance = tmp_path / "inst"
+    shutil.copytree(EXAMPLES / "instance-internship", instance)
+    return instance
+
+
+def _params(instance: Path, **changes: object) -> None:
+    params = json.loads((instance / "params.json").read_text(encoding="utf-8"))
+    params.update(changes)
+    (instance / "params.json").write_text(json.dumps(params), encoding="utf-8")
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "gb18030", "utf-8-sig"])
+def test_chinese_locale_csv_encodings_are_read(runner: CliRunner, tmp_path: Path, encoding: str) -> None:
+    instance = _instance(tmp_path)
+    for name in ("students.csv", "openings.csv", "candidates.csv"):
+        path = instance / name
+        path.write_bytes(path.read_text(encoding="utf-8").encode(encoding))
+    result = solve(runner, instance, tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    expected = solve(runner, EXAMPLES / "instance-internship", tmp_path / "expected")
+    assert expected.exit_code == 0
+    assert (tmp_path / "out" / "placements.csv").read_bytes() == (tmp_path / "expected" / "placements.csv").read_bytes()
+
+
+def test_a_file_in_another_encoding_is_exit_2_naming_it(runner: CliRunner, tmp_path: Path) -> None:
+    instance = _instance(tmp_path)
+    path = instance / "students.csv"
+    # "é," is no GB18030 sequence: the file is Latin-1 for sure.
+    text = path.read_text(encoding="utf-8").replace("510205-大数据技术", "510205-café")
+    path.write_bytes(text.encode("latin-1", errors="replace"))
+    result = solve(runner, instance, tmp_path / "out")
+    assert result.exit_code == 2, result.output
+    assert "students.csv: the CSV file is neither UTF-8 nor GB18030 text" in " ".join(result.output.split())
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "message"),
+    [
+        ("openings.csv", "op-sz-data,深圳数据科技有限公司,2", "op-sz-data,深圳数据科技有限公司,9223372036854775807",
+         "openings.csv, row 2, column seats: '9.22337e+18' is out of range (at most 2147483647)"),
+        ("enterprises.csv", "广州云服务有限公司,2", "广州云服务有限公司,1e30",
+         "enterprises.csv, row 2, column max_interns: '1e+30' is out of range"),
+        ("candidates.csv", "stu-001,op-sz-data,0.91,1,1", "stu-001,op-sz-data,0.91,1e30,1",
+         "candidates.csv, row 2, column student_rank: '1e+30' is out of range"),
+    ],
+)
+def test_numbers_beyond_range_are_exit_2(runner: CliRunner, tmp_path: Path, file: str, old: str, new: str,
+                                         message: str) -> None:
+    instance = _instance(tmp_path)
+    path = instance / file
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    result = solve(runner, instance, tmp_path / "out")
+    assert result.exit_code == 2, result.output
+    assert message in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"default_quota": 1e30}, "params.json, key default_quota: 1e+30 is out of range"),
+        ({"default_quota": 2**63}, "params.json, key default_quota: 9223372036854775808 is out of range"),
+        ({"quotas": [{"college": "深圳职业技术大学", "enterprise": "深圳数据科技有限公司", "max_students": 2**63}]},
+         "params.json, key quotas, item 1, max_students: 9223372036854775808 is out of range"),
+        ({"quotas": [{"college": "深圳职业技术大学", "enterprise": "E 1", "max_students": 1}]},
+         "params.json, key quotas, item 1: unknown enterprise 'E 1'"),
+        ({"quotas": [{"college": "no such college", "enterprise": "深圳数据科技有限公司", "max_students": 1}]},
+         "params.json, key quotas, item 1: unknown college 'no such college'"),
+        ({"partition_key": "campus"}, "students.csv, row 1: missing column 'campus'"),
+        ({"partition_key": 3}, "params.json, key partition_key: expected a column name"),
+        ({"time_limit_s": float("inf")}, "params.json, key time_limit_s: inf is not a finite number"),
+    ],
+)
+def test_params_out_of_range_or_unknown_are_exit_2(runner: CliRunner, tmp_path: Path, changes: dict[str, object],
+                                                   message: str) -> None:
+    instance = _instance(tmp_path)
+    _params(instance, **changes)
+    result = solve(runner, instance, tmp_path / "out")
+    assert result.exit_code == 2, result.output
+    assert message in " ".join(result.output.split())
+
+
+def test_partition_key_is_honoured(runner: CliRunner, tmp_path: Path) -> None:
+    instance = _instance(tmp_path)
+    _params(instance, college_floor=0, quotas=[])
+    (instance / "enterprises.csv").unlink()
+    # One alliance over both provinces: partitioning by it gives one part, by province two.
+    for name in ("students.csv", "openings.csv"):
+        path = instance / name
+        lines = path.read_text(encoding="utf-8").splitlines()
+        path.write_text("\n".join([lines[0] + ",alliance", *(line + ",华南华东" for line in lines[1:])]) + "\n",
+                        encoding="utf-8")
+    parts, objectives = {}, set()
+    for key in ("province", "alliance", None):
+        _params(instance, partition_key=key)
+        result = solve(runner, instance, tmp_path / str(key))
+        assert result.exit_code == 0, result.output
+        summary = json.loads((tmp_path / str(key) / "result.json").read_text(encoding="utf-8"))
+        parts[key] = summary["stats"]["parts"]
+        objectives.add(summary["objective"])
+    assert parts == {"province": 2, "alliance": 1, None: 1}
+    assert len(objectives) == 1  # parts are independent: the same optimum either way
