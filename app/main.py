@@ -12,6 +12,7 @@ from app.api import catalog, health, matches, runs, transfer
 from app.api.crud import crud_router
 from app.api.headers import SecurityHeaders, quiet_access_log
 from app.api.limits import BodySizeLimit
+from app.api.observability import install_observability
 from app.api.operation_ids import operation_id
 from app.api.problems import UnhandledErrors, document_common_problems, install_problem_handlers
 from app.api.ratelimit import install_rate_limits
@@ -67,5 +68,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None,
     document_common_problems(app)
     app.add_middleware(UnhandledErrors)
     app.add_middleware(SecurityHeaders, hsts_max_age_s=settings.hsts_max_age_s)
+    install_observability(app, session_factories.read)
     quiet_access_log()
     return app

@@ -46,5 +46,7 @@ def register(cli: typer.Typer) -> None:
         """Serve the REST API, its docs (/docs) and the web UI."""
         import uvicorn
 
+        from app.api.observability import log_config
+
         uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers,
-                    timeout_graceful_shutdown=20)
+                    timeout_graceful_shutdown=20, log_config=log_config())
