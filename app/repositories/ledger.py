@@ -79,9 +79,12 @@ class LedgerRepository:
         return ids
 
     def answered_count(self, run_id: int) -> int:
-        answered = (*LIVE_PLACEMENT_STATUSES, PlacementStatus.DECLINED.value, PlacementStatus.WITHDRAWN.value)
+        """Placements of the run somebody answered: live, declined, or accepted and since withdrawn
+        (those carry a reason; offers withdrawn with their run do not)."""
+        answered = or_(Placement.status.in_((*LIVE_PLACEMENT_STATUSES, PlacementStatus.DECLINED.value)),
+                       and_(Placement.status == PlacementStatus.WITHDRAWN, Placement.withdrawn_reason.is_not(None)))
         return int(self.session.scalar(select(func.count()).select_from(Placement).where(
-            Placement.run_id == run_id, Placement.status.in_(answered))) or 0)
+            Placement.run_id == run_id, answered)) or 0)
 
     def add_stale_reason(self, run_ids: Iterable[int], reason: str) -> None:
         for run in self.session.scalars(select(AllocationRun).where(AllocationRun.id.in_(sorted(set(run_ids))))):

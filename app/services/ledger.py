@@ -85,7 +85,7 @@ class Ledger:
         if not self.repo.move_run(run.id, sources, target, values):
             self.repo.refresh(run)
             raise Conflict(f"run {run.id} is {run.status.value}; it cannot become {target.value}",
-                           extra={"run_id": run.id, "status": run.status.value})
+                           extra={"run_id": run.id, "current_status": run.status.value})
         self.repo.refresh(run)
         if action is not None:
             self._audit_run(run, action, {"to": target.value, **(details or {})})
@@ -159,7 +159,7 @@ class Ledger:
         if not self.repo.move_placement(placement.id, placement_sources(target), target, values):
             self.repo.refresh(placement)
             raise Conflict(f"placement {placement.id} is {placement.status.value}; it cannot become {target.value}",
-                           extra={"placement_id": placement.id, "status": placement.status.value})
+                           extra={"placement_id": placement.id, "current_status": placement.status.value})
         self.repo.refresh(placement)
         self.audit.record(self.actor_id, action, "placement", placement.id, {"to": target.value, **(details or {})})
 

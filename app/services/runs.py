@@ -215,9 +215,10 @@ class RunService:
         if run.status != RunStatus.SUCCEEDED:
             if run.published_at is not None:
                 raise Conflict(f"run {run.id} was published at {run.published_at.isoformat()} "
-                               f"and is now {run.status.value}", extra={"run_id": run.id, "status": run.status.value})
+                               f"and is now {run.status.value}",
+                               extra={"run_id": run.id, "current_status": run.status.value})
             raise Conflict(f"only a succeeded run can be published; run {run.id} is {run.status.value}",
-                           extra={"run_id": run.id, "status": run.status.value})
+                           extra={"run_id": run.id, "current_status": run.status.value})
         parent = None
         if run.parent_run_id is not None:
             parent = self._locked(run.parent_run_id)
@@ -244,7 +245,7 @@ class RunService:
         run = self._locked(run_id)
         if run.status != RunStatus.PUBLISHED:
             raise Conflict(f"only the current published run can be withdrawn; run {run.id} is {run.status.value}",
-                           extra={"run_id": run.id, "status": run.status.value})
+                           extra={"run_id": run.id, "current_status": run.status.value})
         parent = self._locked(run.parent_run_id) if run.parent_run_id is not None else None
         self.ledger.withdraw(run, parent)
         return run
@@ -256,7 +257,7 @@ class RunService:
         if placement.status != PlacementStatus.PUBLISHED:
             raise Conflict(f"placement {placement.id} is {placement.status.value}; only a published "
                            "placement can be accepted or declined",
-                           extra={"placement_id": placement.id, "status": placement.status.value})
+                           extra={"placement_id": placement.id, "current_status": placement.status.value})
         if accept:
             self.ledger.accept(placement)
         else:
@@ -269,7 +270,7 @@ class RunService:
         if placement.status != PlacementStatus.ACCEPTED:
             raise Conflict(f"placement {placement.id} is {placement.status.value}; the agreement can only be "
                            "recorded for an accepted placement",
-                           extra={"placement_id": placement.id, "status": placement.status.value})
+                           extra={"placement_id": placement.id, "current_status": placement.status.value})
         self.ledger.confirm(placement)
         return placement
 
@@ -279,7 +280,7 @@ class RunService:
         if placement.status not in (PlacementStatus.ACCEPTED, PlacementStatus.CONFIRMED):
             raise Conflict(f"placement {placement.id} is {placement.status.value}; only an accepted or confirmed "
                            "placement can be withdrawn", extra={"placement_id": placement.id,
-                                                                "status": placement.status.value})
+                                                                "current_status": placement.status.value})
         self.ledger.withdraw_placement(placement, reason)
         return placement
 
