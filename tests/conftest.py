@@ -30,6 +30,17 @@ from tests.support.postgres import PgServer, running_server
 BACKENDS = ("sqlite", "postgresql")
 
 
+# pytest-timeout's default (pyproject.toml) is for ordinary tests; those marked slow (a server, a
+# worker process, a fuzzing pass, a browser) get this much, unless they name their own timeout.
+SLOW_TIMEOUT_S = 300
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("slow") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(SLOW_TIMEOUT_S))
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     # In CI a skipped test is a test that did not run: fail the run instead of hiding it.
     if os.environ.get("CI", "").lower() == "true":

@@ -134,6 +134,7 @@ def _completion_by_major_fit(session: Session) -> tuple[float, float]:
     return sum(fit) / len(fit), sum(misfit) / len(misfit)
 
 
+@pytest.mark.slow
 def test_demo_seed_is_realistic_and_deterministic(session: Session) -> None:
     savepoint = session.begin_nested()
     summary = seed_demo(session, seed=7)
@@ -154,6 +155,7 @@ def test_demo_seed_is_realistic_and_deterministic(session: Session) -> None:
         seed_demo(session, seed=7)
 
 
+@pytest.mark.slow
 def test_demo_commands_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from app.cli import _register_commands, cli
     from app.commands import _db
