@@ -21,7 +21,7 @@ from app.security import SYSTEM
 
 console = Console(stderr=True)
 FINISHED = {RunStatus.SUCCEEDED, RunStatus.INFEASIBLE, RunStatus.NO_SOLUTION_IN_TIME, RunStatus.FAILED,
-            RunStatus.CANCELLED}
+            RunStatus.CANCELLED, RunStatus.PUBLISHED, RunStatus.SUPERSEDED, RunStatus.WITHDRAWN}
 
 
 def _fail(exc: ChanjiaoError) -> typer.Exit:

@@ -75,6 +75,8 @@ class RunStatus(enum.StrEnum):
 
 
 ACTIVE_RUN_STATUSES = (RunStatus.QUEUED.value, RunStatus.RUNNING.value)
+# A run with a result (placements, KPIs): succeeded, and whatever publication made of it since.
+RESULT_RUN_STATUSES = (RunStatus.SUCCEEDED, RunStatus.PUBLISHED, RunStatus.SUPERSEDED, RunStatus.WITHDRAWN)
 
 
 class PlacementStatus(enum.StrEnum):

@@ -36,7 +36,7 @@ from app.services.publication import publication_findings
 
 SCHEDULING_ROLES = frozenset({Role.ADMIN, Role.SCHEDULER})
 FINISHED = (RunStatus.SUCCEEDED, RunStatus.INFEASIBLE, RunStatus.NO_SOLUTION_IN_TIME, RunStatus.FAILED,
-            RunStatus.CANCELLED)
+            RunStatus.CANCELLED, RunStatus.PUBLISHED, RunStatus.SUPERSEDED, RunStatus.WITHDRAWN)
 
 
 def request_digest(body: RunCreate) -> str:

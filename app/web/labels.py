@@ -25,7 +25,8 @@ FEATURES = {
 
 STATUSES = [N_("queued"), N_("running"), N_("succeeded"), N_("infeasible"), N_("no_solution_in_time"),
             N_("failed"), N_("cancelled"), N_("proposed"), N_("published"), N_("accepted"), N_("declined"),
-            N_("confirmed"), N_("completed"), N_("superseded"), N_("withdrawn"), N_("internship"), N_("lecturer"), N_("optimal"), N_("stable"),
+            N_("confirmed"), N_("completed"), N_("superseded"), N_("withdrawn"), N_("internship"), N_("lecturer"),
+            N_("optimal"), N_("stable"),
             N_("admin"), N_("scheduler"), N_("placement_office"), N_("enterprise_hr")]
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import ValidationError
 
-from app.db.models import AllocationRun, Role, RunKind, RunMode, RunStatus
+from app.db.models import RESULT_RUN_STATUSES, AllocationRun, Role, RunKind, RunMode
 from app.errors import Conflict, Unprocessable
 from app.run_schemas import RunCreate, RunKpis
 from app.services.placement_views import PlacementViews
@@ -121,7 +121,8 @@ def compare(request: Request, session: DbDep, user: UserDep,
             ids: WebIds = None) -> Response:
     principal = require(user, *SCHEDULER)
     service = RunService(session, principal)
-    choices = list(service.page(status=RunStatus.SUCCEEDED, kind=None, limit=50, cursor=None).items)
+    choices = [run for run in service.page(status=None, kind=None, limit=100, cursor=None).items
+               if run.status in RESULT_RUN_STATUSES][:50]
     chosen = sorted(set(ids or []))
     comparison = None
     columns = []
@@ -139,9 +140,9 @@ def run_detail(request: Request, run_id: WebId, session: DbDep, user: UserDep) -
     principal = require(user, *SCHEDULER)
     service = RunService(session, principal)
     run = service.get(run_id)
-    kpis = service.kpis(run_id) if run.status == RunStatus.SUCCEEDED else None
+    kpis = service.kpis(run_id) if run.status in RESULT_RUN_STATUSES else None
     charts = _charts(request, session, principal, run, kpis) if kpis else []
-    unplaced = service.unplaced(run_id) if run.status == RunStatus.SUCCEEDED else []
+    unplaced = service.unplaced(run_id) if run.status in RESULT_RUN_STATUSES else []
     return render(request, "scheduler/run.html", {"run": run, "kpis": kpis, "charts": charts,
                                                   "unplaced_count": len(unplaced), "finished": run.status in FINISHED})
 
