@@ -96,7 +96,12 @@ def cancel_run(run_id: IdPath, session: SessionDep, principal: PrincipalDep) -> 
 
 
 @router.post(RUNS + "/{run_id}/publish", response_model=RunRead, responses=problem_responses(401, 403, 404, 409),
-             summary="Publish a succeeded run: colleges and enterprises see their placements")
+             summary="Publish a succeeded run: colleges and enterprises see their placements",
+             description="The result is re-checked against today's data (seats, eligibility, scope, answers "
+                         "recorded since the solve); any finding is a 409 whose `reasons` list codes and "
+                         "parameters. The run becomes its scope's one published allocation: a round-1 run of a "
+                         "scope with a published run is a 409 naming it; a later round supersedes its parent "
+                         "round and that round's unanswered offers, and keeps its accepted placements.")
 def publish_run(run_id: IdPath, session: SessionDep, principal: PrincipalDep) -> Any:
     return RunRead.model_validate(RunService(session, principal).publish(run_id))
 
