@@ -16,6 +16,7 @@ import socket
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from multiprocessing.connection import Connection
@@ -68,9 +69,28 @@ def solve_problem(kind: str, problem: InternshipProblem | LecturerProblem,
     return solve_lecturers(problem, params)
 
 
-def _child(conn: Connection, kind: str, problem: Any, params: Any, executor: str) -> None:
+def _exit_with_parent(parent_pid: int, interval_s: float = 0.25) -> None:
+    """End this process soon after ``parent_pid`` is gone.
+
+    A worker killed with SIGKILL cannot terminate its solver child, and an orphaned solve would
+    burn a core for its whole time limit and overlap the solve of the worker that re-claims the
+    run.  The child notices that it was re-parented (``getppid`` changes) and exits at once.
+    """
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent_pid:
+                os._exit(3)
+            time.sleep(interval_s)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def _run_in_child(conn: Connection, parent_pid: int, target: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    """The body of a solver child: runs ``target(*args)``, sends the result (or the error) back."""
+    _exit_with_parent(parent_pid)
     try:
-        conn.send(("ok", solve_problem(kind, problem, params, executor)))
+        conn.send(("ok", target(*args)))
     except BaseException as exc:  # the parent reports it as the run's error
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
     finally:
@@ -196,7 +216,8 @@ class Worker:
             return solve_problem(kind.value, problem, params, executor)
         context = multiprocessing.get_context("spawn")
         parent, child = context.Pipe(duplex=False)
-        process = context.Process(target=_child, args=(child, kind.value, problem, params, executor), daemon=False)
+        process = context.Process(target=_run_in_child, daemon=False, args=(
+            child, os.getpid(), solve_problem, (kind.value, problem, params, executor)))
         process.start()
         child.close()
         try:

@@ -4,6 +4,7 @@ submissions for one scope give one run."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -141,3 +142,43 @@ def test_two_workers_never_claim_the_same_run(live_url: str, live_engine: Engine
     with ThreadPoolExecutor(max_workers=4) as pool:
         claimed = [c for c in pool.map(lambda w: w._claim(), workers) if c is not None]
     assert sorted(c.id for c in claimed) == [1, 2, 3]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state not in ("Z", "X")  # a zombie has ended; only its exit status waits to be read
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process states from /proc (Linux)")
+def test_a_solver_child_ends_when_its_worker_is_killed(tmp_path: Path) -> None:
+    """SIGKILL of the worker alone (not its process group): the solver child must not run on."""
+    script = tmp_path / "worker_stand_in.py"
+    script.write_text(
+        "import multiprocessing, os, sys, time\n"
+        "from app.worker import _run_in_child\n"
+        "if __name__ == '__main__':\n"
+        "    ctx = multiprocessing.get_context('spawn')\n"
+        "    receiver, sender = ctx.Pipe(duplex=False)\n"
+        "    child = ctx.Process(target=_run_in_child, args=(sender, os.getpid(), time.sleep, (120,)))\n"
+        "    child.start()\n"
+        "    print(child.pid, flush=True)\n"
+        "    time.sleep(120)\n")
+    worker = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
+                              start_new_session=True, cwd=Path(__file__).resolve().parents[2])
+    try:
+        assert worker.stdout is not None
+        child = int(worker.stdout.readline())
+        assert _alive(child)
+        os.kill(worker.pid, signal.SIGKILL)  # the worker only, as kill -9 <pid> does
+        worker.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while _alive(child) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        # Before: the child slept (solved) on for its whole time limit.
+        assert not _alive(child), "the solver child outlived its worker"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(worker.pid, signal.SIGKILL)
