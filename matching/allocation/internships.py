@@ -57,13 +57,24 @@ def _empty() -> IntArray:
     return np.zeros(0, dtype=np.int64)
 
 
+def _best_per_student(prepared: Prepared) -> int:
+    """An upper bound that needs no feasible solution: no allocation weighs more than every student
+    at their best allowed pair.  Reported as the bound of an infeasible part."""
+    problem = prepared.problem
+    allowed = ~prepared.forbidden
+    best = np.zeros(problem.n_students, dtype=np.int64)
+    np.maximum.at(best, problem.pair_student[allowed], prepared.weights[allowed])
+    return int(np.maximum(best, 0).sum())
+
+
 def _flow_outcome(prepared: Prepared) -> PartOutcome:
     """The exact answer when every remaining constraint is flow-expressible."""
     locked = prepared.locked_pairs
     flow = solve_flow(prepared)
     if flow.college_short.any() or flow.program_short.any():
-        return PartOutcome(Status.INFEASIBLE, _empty(), 0, 0, "min-cost-flow",
-                           floor_conflicts(prepared, flow.college_short, flow.program_short))
+        # The flow maximised fit with the floors relaxed: its value bounds every allocation's.
+        return PartOutcome(Status.INFEASIBLE, _empty(), 0, flow.value + int(prepared.weights[locked].sum()),
+                           "min-cost-flow", floor_conflicts(prepared, flow.college_short, flow.program_short))
     objective = flow.value + int(prepared.weights[locked].sum())
     return PartOutcome(Status.OPTIMAL, np.concatenate([locked, flow.chosen]), objective, objective,
                        "min-cost-flow")
@@ -78,7 +89,7 @@ def _solve_with_floors(prepared: Prepared, params: InternshipParams, deadline: f
         return _flow_outcome(prepared)
     reach = _quota_reach_conflicts(prepared)
     if reach:
-        return PartOutcome(Status.INFEASIBLE, _empty(), 0, 0, "precheck", reach)
+        return PartOutcome(Status.INFEASIBLE, _empty(), 0, _best_per_student(prepared), "precheck", reach)
     # Quotas that are really enterprise caps (one college per enterprise) leave the quota model.
     folded = fold_quotas(prepared)
     if folded.quotas.n_groups == 0:
@@ -103,7 +114,9 @@ def _solve_with_floors(prepared: Prepared, params: InternshipParams, deadline: f
         relaxed = solve_flow(prepared)
         conflicts = floor_conflicts(prepared, relaxed.college_short, relaxed.program_short) or (
             _quota_floor_conflicts(prepared))
-        return PartOutcome(Status.INFEASIBLE, _empty(), 0, 0, outcome.method, conflicts)
+        return PartOutcome(Status.INFEASIBLE, _empty(), 0,
+                           relaxed.value + int(prepared.weights[prepared.locked_pairs].sum()), outcome.method,
+                           conflicts)
     if outcome.status == Status.NO_SOLUTION_IN_TIME:
         return PartOutcome(outcome.status, _empty(), 0, outcome.bound + locked_weight, outcome.method)
     return PartOutcome(outcome.status, np.concatenate([locked, outcome.chosen]),
@@ -150,7 +163,7 @@ def _exact_outcome(prepared: Prepared, params: InternshipParams, deadline: float
     locked_weight = int(prepared.weights[locked].sum())
     outcome = solve_exact(prepared, max(deadline - time.monotonic(), 0.0), params.seed)
     if outcome.status == Status.INFEASIBLE:
-        return PartOutcome(Status.INFEASIBLE, _empty(), 0, 0, outcome.method,
+        return PartOutcome(Status.INFEASIBLE, _empty(), 0, _best_per_student(prepared), outcome.method,
                            ["college and program floors cannot both be met with the seats, caps and quotas"])
     if outcome.status == Status.NO_SOLUTION_IN_TIME:
         return PartOutcome(outcome.status, _empty(), 0, outcome.bound + locked_weight, outcome.method)
@@ -245,7 +258,8 @@ def _solve_part(task: tuple[InternshipProblem, InternshipParams, float, float]) 
     deadline = min(deadline, time.monotonic() + budget)
     prepared = prepare(problem, params)
     if prepared.conflicts:
-        return PartOutcome(Status.INFEASIBLE, _empty(), 0, 0, "precheck", list(prepared.conflicts))
+        return PartOutcome(Status.INFEASIBLE, _empty(), 0, _best_per_student(prepared), "precheck",
+                           list(prepared.conflicts))
     if params.fairness:
         return _solve_fair(prepared, params, deadline)
     return _solve_with_floors(prepared, params, deadline)
@@ -347,7 +361,8 @@ def _solve_stable(problem: InternshipProblem, params: InternshipParams,
                            "quotas, floors and fairness need mode 'optimal'")
     prepared = prepare(problem, params)
     if prepared.conflicts:
-        return PartOutcome(Status.INFEASIBLE, _empty(), 0, 0, "precheck", list(prepared.conflicts)), None, None
+        return (PartOutcome(Status.INFEASIBLE, _empty(), 0, _best_per_student(prepared), "precheck",
+                            list(prepared.conflicts)), None, None)
     # A stable matching is exact for its own question; what it costs against the unconstrained
     # optimum (one more min-cost flow) is reported separately as the price of stability.
     optimum = _Optimum(prepared) if params.price_of_stability else None

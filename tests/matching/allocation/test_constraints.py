@@ -170,3 +170,17 @@ def test_quota_methods_agree_on_a_small_case(exact_max_pairs: int) -> None:
     assert result.status == Status.OPTIMAL
     assert result.objective == result.bound
     assert len(placements(problem, result)) == 6
+
+
+def test_an_infeasible_result_reports_a_bound() -> None:
+    """An infeasible instance still says what any allocation could weigh at most: the optimum with
+    the conflicting floors relaxed, or (when locks already conflict) every student at their best."""
+    weights = fit_weights(np.array([0.9, 0.2]))
+    problem = make_problem([("a", "c1", "p"), ("b", "c1", "p")], [("o1", "e", 1)],
+                           [("a", "o1", 0.9), ("b", "o1", 0.2)])
+    floors = solve_internships(problem, InternshipParams(college_floor=1.0))
+    assert floors.status == Status.INFEASIBLE
+    assert floors.bound == int(weights[0])  # one seat: the best the relaxed flow can do
+    locks = solve_internships(problem, InternshipParams(locks=(("a", "o1"), ("b", "o1"))))
+    assert locks.status == Status.INFEASIBLE
+    assert locks.bound == int(weights.sum())  # each student at their best pair
