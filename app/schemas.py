@@ -88,11 +88,14 @@ class CollegeCreate(InputModel):
     level: EducationLevel
 
 
+_ADMIN_ONLY = "Only an admin may change it (a tenant's change is a 403 naming the field)."
+
+
 class CollegeUpdate(InputModel):
-    name: Name | None = None
-    province: ShortName | None = None
+    name: Name | None = Field(default=None, description=_ADMIN_ONLY)
+    province: ShortName | None = Field(default=None, description=_ADMIN_ONLY)
     city: ShortName | None = None
-    level: EducationLevel | None = None
+    level: EducationLevel | None = Field(default=None, description=_ADMIN_ONLY)
 
 
 class CollegeRead(OutputModel):
@@ -159,11 +162,11 @@ class EnterpriseCreate(InputModel):
 
 
 class EnterpriseUpdate(InputModel):
-    name: Name | None = None
+    name: Name | None = Field(default=None, description=_ADMIN_ONLY)
     industry: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
-    province: ShortName | None = None
+    province: ShortName | None = Field(default=None, description=_ADMIN_ONLY)
     city: ShortName | None = None
-    staff_count: WholeNumber | None = Field(default=None, ge=0, le=10_000_000)
+    staff_count: WholeNumber | None = Field(default=None, ge=0, le=10_000_000, description=_ADMIN_ONLY)
 
 
 class EnterpriseRead(OutputModel):

@@ -72,6 +72,9 @@ class ResourceService(Generic[ModelT]):
     versioned: ClassVar[bool] = False
     # Columns a PATCH may change but not set to null.
     non_nullable: ClassVar[tuple[str, ...]] = ()
+    # Columns that decide which rules govern the tenant itself (a scheduler's province scope, the
+    # intern cap on staff): a tenant editing them would lift its own limits, so only admins may.
+    admin_only: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, session: Session, principal: Principal) -> None:
         self.session = session
@@ -113,6 +116,7 @@ class ResourceService(Generic[ModelT]):
         for key in self.non_nullable:
             if key in changes and changes[key] is None:
                 raise field_error(key, f"{key} may not be null")
+        self._check_admin_only(row, changes)
         self.check_update(row, changes)
         self.apply(row, changes)
         self.session.flush()
@@ -177,6 +181,15 @@ class ResourceService(Generic[ModelT]):
         if self.principal.role not in roles:
             raise Forbidden(f"role {self.principal.role.value} may not {verb} {self.entity}s")
 
+    def _check_admin_only(self, row: ModelT, changes: dict[str, Any]) -> None:
+        if self.principal.is_admin:
+            return
+        # Sending a field back unchanged is no change: forms and PUT-style clients resend them all.
+        governed = sorted(k for k in self.admin_only if k in changes and changes[k] != getattr(row, k))
+        if governed:
+            raise Forbidden(f"only an admin may change the {', '.join(governed)} of a {self.entity}",
+                            extra={"fields": governed})
+
     def _writable(self, object_id: int) -> ModelT:
         row = self.repo.get(self.principal, object_id)
         if row is None:
@@ -224,6 +237,7 @@ class CollegeService(ResourceService[College]):
     repository_class = CollegeRepository
     writers = frozenset({Role.ADMIN, Role.PLACEMENT_OFFICE})
     non_nullable = ('name', 'province', 'city', 'level')
+    admin_only = ('level', 'name', 'province')
     creators = frozenset({Role.ADMIN})
     deleters = frozenset({Role.ADMIN})
 
@@ -275,6 +289,7 @@ class EnterpriseService(ResourceService[Enterprise]):
     repository_class = EnterpriseRepository
     writers = frozenset({Role.ADMIN, Role.ENTERPRISE_HR})
     non_nullable = ('name', 'industry', 'province', 'city', 'staff_count')
+    admin_only = ('name', 'province', 'staff_count')
     creators = frozenset({Role.ADMIN})
     deleters = frozenset({Role.ADMIN})
 
