@@ -101,15 +101,17 @@ def test_submission_refuses_what_the_worker_would_fail_on(kind: str, parameters:
     assert _runs(session) == before
 
 
-def test_a_fork_refuses_unknown_weights(app_client: TestClient, world: World, session: Session) -> None:
+@pytest.mark.parametrize("weight", ["typo", "expertise_similarity"], ids=["unknown", "of lecturer runs"])
+def test_a_fork_refuses_weights_its_kind_lacks(weight: str, app_client: TestClient, world: World,
+                                               session: Session) -> None:
     submitted = app_client.post(f"{API}/allocation-runs", json={"kind": "internship", "scope": {"term": TERM}},
                                 headers=world.h("scheduler"))
     assert submitted.status_code == 202, submitted.text
     before = _runs(session)
     response = app_client.post(f"{API}/allocation-runs/{submitted.json()['id']}/fork",
-                               json={"parameters": {"weights": {"typo": 1.0}}}, headers=world.h("scheduler"))
+                               json={"parameters": {"weights": {weight: 1.0}}}, headers=world.h("scheduler"))
     assert response.status_code == 422, response.text
-    assert "typo" in response.json()["detail"]
+    assert weight in response.json()["detail"]
     assert _runs(session) == before
 
 
