@@ -60,6 +60,10 @@ class Unprocessable(ChanjiaoError):
         super().__init__(detail, extra={"errors": errors or []})
 
 
+class NotScorable(Unprocessable):
+    """A profile with too little text to score: it gets no score and this reason, never a default."""
+
+
 class PreconditionRequired(ChanjiaoError):
     status, title, type_slug = 428, "Precondition required", "precondition-required"
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -57,6 +58,18 @@ class Settings(BaseSettings):
     # refused (429) until the window has passed, whatever the password (per server process).
     login_max_failures: int = Field(default=5, ge=1)
     login_lockout_s: float = Field(default=900.0, gt=0)
+
+    # Times are stored in UTC and shown to people in this zone (an IANA name).
+    timezone: str = "Asia/Shanghai"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai") from exc
+        return value
 
 
 @lru_cache(maxsize=1)

@@ -15,7 +15,7 @@ import scipy.sparse as sp
 from sqlalchemy.orm import Session
 
 from app.db.models import Role
-from app.errors import NotFound, Unprocessable
+from app.errors import NotFound, NotScorable, Unprocessable
 from app.repositories.entities import CourseNeedRepository, OpeningRepository, ProgramRepository, StudentRepository
 from app.repositories.matching import MatchRepository
 from app.security import Principal
@@ -199,8 +199,8 @@ def _ranked(subject: str, index: CatalogIndex, text: str, top_k: int) -> MatchLi
     return MatchList(subject, "text", [Match(r.code, r.name, r.score, _explain(r, 5)) for r in ranked], [])
 
 
-def _no_score(kind: str, unscorable: Unscorable) -> Unprocessable:
-    return Unprocessable(f"this {kind} cannot be scored: {unscorable.reason}",
+def _no_score(kind: str, unscorable: Unscorable) -> NotScorable:
+    return NotScorable(f"this {kind} cannot be scored: {unscorable.reason}",
                          [{"loc": ["path", "id"], "msg": unscorable.reason}])
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Coroutine, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Query, Request
 from fastapi import Path as PathParam
@@ -19,7 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 from sqlalchemy.orm import Session
 
 from app.db.engine import unit_of_work
@@ -44,6 +46,20 @@ env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+
+def local_time(value: datetime | None, zone: str) -> str:
+    """A stored time as people read it: in the service's zone, with the offset shown."""
+    if value is None:
+        return "—"
+    if value.tzinfo is None:  # SQLite hands back the stored UTC time without its zone
+        value = value.replace(tzinfo=UTC)
+    shown = value.astimezone(ZoneInfo(zone))
+    offset = shown.strftime("%z")
+    return shown.strftime("%Y-%m-%d %H:%M") + f" (UTC{offset[:3]}:{offset[3:]})"
+
+
+env.filters["localtime"] = local_time
 
 
 def N_(message: str) -> str:  # noqa: N802 - the name gettext tools look for
@@ -181,6 +197,7 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         "flashes": messages,
         "path": request.url.path,
         "query": request.url.query,
+        "tz": request.app.state.settings.timezone,
         **(context or {}),
     }
     html = env.get_template(template).render(values)
@@ -252,5 +269,10 @@ async def _reject_control_characters(request: Request) -> None:
 
 # An id in a page's path or query: bounded like the columns, so a huge number is a 422 page.
 WebId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
-WebIdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+def _blank_is_none(value: Any) -> Any:
+    # A form's "all" choice (全部专业) submits the field empty: that is no filter, not a bad number.
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+WebIdQuery = Annotated[Annotated[int, Field(ge=1, le=MAX_ID)] | None, BeforeValidator(_blank_is_none), Query()]
 WebIds = Annotated[list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None, Query(max_length=10)]

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from app.db.models import EducationLevel, Lecturer, Opening, Role
-from app.errors import Forbidden, PreconditionFailed, Unprocessable
+from app.errors import Forbidden, NotScorable, PreconditionFailed, Unprocessable
 from app.schemas import LecturerCreate, LecturerUpdate, OpeningCreate, OpeningUpdate
 from app.services.catalog_queries import search_occupations
 from app.services.matching import MatchService
@@ -118,7 +118,11 @@ async def create_opening(request: Request, session: DbDep, user: UserDep) -> Res
 def opening_detail(request: Request, opening_id: WebId, session: DbDep, user: UserDep) -> Response:
     principal = require(user, *HR)
     row = OpeningService(session, principal).get(opening_id)
-    programs, _students = MatchService(session, principal).programs_for_opening(opening_id, limit=15, explain=3)
+    try:
+        programs, _students = MatchService(session, principal).programs_for_opening(opening_id, limit=15, explain=3)
+    except NotScorable:
+        # Saved with only the required fields: the page says what to add instead of failing.
+        programs = None
     placed = PlacementViews(session, principal).published(opening_id=opening_id)
     return render(request, "hr/opening.html", {"opening": row, "programs": programs, "placed": placed,
                                                "owned": principal.role is Role.ADMIN
