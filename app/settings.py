@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     # Send the session cookie over HTTPS only (Secure): set it when the UI is served behind TLS.
     session_cookie_secure: bool = False
+    # A web session ends after this long without a request (idle) and, however busy, this long
+    # after sign-in (absolute), so a copied cookie is of use for a bounded time at most.
+    session_idle_timeout_s: float = Field(default=8 * 3600.0, ge=60)
+    session_lifetime_s: float = Field(default=12 * 3600.0, ge=60)
     # After this many failed sign-ins for one username within the window, further attempts are
     # refused (429) until the window has passed, whatever the password (per server process).
     login_max_failures: int = Field(default=5, ge=1)

@@ -1,4 +1,4 @@
-"""``chanjiao users create``: accounts for the web UI."""
+"""``chanjiao users create|set-password|revoke``: accounts of the web UI and their sessions."""
 
 from __future__ import annotations
 
@@ -30,11 +30,7 @@ def register(cli: typer.Typer) -> None:
         from app.commands._db import session_factory
         from app.services.users import create_user
 
-        if password_stdin:
-            password = sys.stdin.readline().rstrip("\r\n")
-        else:
-            # Never an option: a password on the command line ends up in shell history and `ps`.
-            password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        password = _read_password(password_stdin)
         try:
             with session_factory().begin() as session:
                 create_user(session, username, password, role, college_id=college, enterprise_id=enterprise)
@@ -42,3 +38,43 @@ def register(cli: typer.Typer) -> None:
             console.print(f"[red]error:[/red] {exc.detail}")
             raise typer.Exit(2) from exc
         console.print(f"created {role.value} user {username}")
+
+    @users.command("set-password")
+    def set_password_command(
+        username: str = typer.Argument(..., help="The user's sign-in name."),
+        password_stdin: bool = typer.Option(False, "--password-stdin",
+                                            help="Read the password from the first line of standard input."),
+    ) -> None:
+        """Give a user a new password; every web session of the user ends."""
+        from app.commands._db import session_factory
+        from app.services.users import set_password
+
+        password = _read_password(password_stdin)
+        try:
+            with session_factory().begin() as session:
+                set_password(session, username, password)
+        except ChanjiaoError as exc:
+            console.print(f"[red]error:[/red] {exc.detail}")
+            raise typer.Exit(2) from exc
+        console.print(f"new password set for {username}; their sessions have ended")
+
+    @users.command("revoke")
+    def revoke(username: str = typer.Argument(..., help="The user's sign-in name.")) -> None:
+        """End every web session of a user at once (a lost laptop, a copied cookie, a leaver)."""
+        from app.commands._db import session_factory
+        from app.services.users import revoke_sessions
+
+        try:
+            with session_factory().begin() as session:
+                count = revoke_sessions(session, username)
+        except ChanjiaoError as exc:
+            console.print(f"[red]error:[/red] {exc.detail}")
+            raise typer.Exit(2) from exc
+        console.print(f"revoked {count} session(s) of {username}")
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    # Never an option: a password on the command line ends up in shell history and `ps`.
+    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))

@@ -578,3 +578,20 @@ class User(Base):
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     actor: Mapped[Actor] = relationship()
+
+
+class WebSession(Base):
+    """A signed-in browser.  The cookie carries a random token and only its SHA-256 is stored, so
+    a copy of this table signs nobody in; revoking the row ends every copy of the cookie, which a
+    signed cookie alone cannot do."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Absolute: activity never moves it, so a stolen cookie is useful for a bounded time at most.
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

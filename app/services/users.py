@@ -1,24 +1,30 @@
-"""People who sign in to the web UI: accounts, passwords and the principal a session acts as.
+"""People who sign in to the web UI: accounts, passwords, their sessions and the principal a
+session acts as.
 
 A user is bound to one ``Actor`` (role + tenant), the same rows API keys belong to, so the web UI
-and the API share every authorisation and tenancy rule.
+and the API share every authorisation and tenancy rule.  A session is a row of ``web_sessions``
+named by a random token in the browser's cookie: signing out, a new password or an admin's
+revocation ends the row, and with it every copy of the cookie.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from pwdlib import PasswordHash
 from sqlalchemy.orm import Session
 
 from app.db.base import utcnow
-from app.db.models import Actor, Role, User
+from app.db.models import Actor, Role, User, WebSession
 from app.errors import Conflict, NotFound, field_error
+from app.repositories.access import AccessRepository
 from app.repositories.entities import CollegeRepository, EnterpriseRepository
-from app.repositories.users import UserRepository
+from app.repositories.users import UserRepository, WebSessionRepository
 from app.security import SYSTEM, Principal
 from app.services.auth import ensure_actor
 
@@ -81,6 +87,115 @@ def session_user(session: Session, user_id: int) -> SignedIn | None:
     return SignedIn(user.id, user.username, principal_of(actor))
 
 
+# --------------------------------------------------------------------------- sessions
+
+# last_seen_at is written at most this often: a write per page view would queue every reader on
+# SQLite's one write lock, and the idle timeout does not need second precision.
+TOUCH_EVERY = timedelta(seconds=60)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionPolicy:
+    idle_timeout: timedelta
+    lifetime: timedelta  # absolute, from sign-in
+
+
+@dataclass(frozen=True, slots=True)
+class LiveSession:
+    session_id: int
+    user: SignedIn
+    needs_touch: bool
+
+
+def _token_hash(token: str) -> str:
+    # A 256-bit random token: a fast hash is as safe as a slow one (as for API keys).
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def start_session(session: Session, user_id: int, policy: SessionPolicy, *, now: datetime | None = None) -> str:
+    """A new session of the user; returns the token for the cookie (only its hash is stored)."""
+    now = now or utcnow()
+    sessions = WebSessionRepository(session)
+    sessions.prune(user_id, now, now - policy.idle_timeout)
+    token = secrets.token_urlsafe(32)
+    sessions.add(WebSession(token_hash=_token_hash(token), user_id=user_id, created_at=now, last_seen_at=now,
+                            expires_at=now + policy.lifetime))
+    return token
+
+
+def live_session(session: Session, token: str, policy: SessionPolicy, *,
+                 now: datetime | None = None) -> LiveSession | None:
+    """The session of a cookie's token and its user, or None when it was revoked, expired, idle
+    too long, or its user was deactivated."""
+    now = now or utcnow()
+    found = WebSessionRepository(session).live(_token_hash(token), now, now - policy.idle_timeout,
+                                               now - TOUCH_EVERY)
+    if found is None:
+        return None
+    session_id, user_id, stale = found
+    user = session_user(session, user_id)
+    return LiveSession(session_id, user, stale) if user is not None else None
+
+
+def touch_session(session: Session, session_id: int) -> None:
+    WebSessionRepository(session).touch(session_id, utcnow())
+    session.flush()
+
+
+def end_session(session: Session, token: str) -> None:
+    WebSessionRepository(session).revoke_token(_token_hash(token), utcnow())
+    session.flush()
+
+
+def revoke_sessions(session: Session, username: str, *, by_actor: int | None = None) -> int:
+    """Ends every session of the user (an admin's revocation); how many were open."""
+    user = UserRepository(session).by_username(username)
+    if user is None:
+        raise NotFound.of("user", username)
+    count = WebSessionRepository(session).revoke_user(user.id, utcnow())
+    AccessRepository(session).record(by_actor, "revoke-sessions", "user", user.id, {"sessions": count})
+    session.flush()
+    return count
+
+
+def set_password(session: Session, username: str, password: str, *, by_actor: int | None = None) -> None:
+    """A new password for the user (an admin's reset); every session of the user ends."""
+    user = UserRepository(session).by_username(username)
+    if user is None:
+        raise NotFound.of("user", username)
+    _store_password(session, user, password)
+    AccessRepository(session).record(by_actor, "set-password", "user", user.id)
+    session.flush()
+
+
+def change_own_password(session: Session, user_id: int, current: str, new: str,
+                        policy: SessionPolicy) -> str | None:
+    """The user's own change: checks the current password, ends every session of the user (a
+    copied cookie included) and starts a fresh one for the browser that asked, whose token is
+    returned.  None when the current password is wrong."""
+    found = UserRepository(session).with_actor(user_id)
+    if found is None or not found[0].is_active:
+        return None
+    user = found[0]
+    if not _hasher().verify(current, user.password_hash):
+        return None
+    _store_password(session, user, new)
+    AccessRepository(session).record(user.actor_id, "change-password", "user", user.id)
+    return start_session(session, user.id, policy)
+
+
+def _store_password(session: Session, user: User, password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise field_error("password", f"the password needs at least {MIN_PASSWORD} characters")
+    user.password_hash = hash_password(password)
+    # Whoever knew the old password may hold a session: none survives the change.
+    WebSessionRepository(session).revoke_user(user.id, utcnow())
+    session.flush()
+
+
+# --------------------------------------------------------------------------- accounts
+
+
 def create_user(session: Session, username: str, password: str, role: Role, *, college_id: int | None = None,
                 enterprise_id: int | None = None) -> User:
     """A new user acting as the actor of ``role`` (and tenant), which is created on first use."""
@@ -128,6 +243,7 @@ def reset_users_of_actors(session: Session, actors: list[Actor]) -> list[Credent
         else:
             user.password_hash = hash_password(password)
             user.is_active = True
+            WebSessionRepository(session).revoke_user(user.id, utcnow())
         out.append(Credentials(user.username, password, actor.role, actor.id))
     session.flush()
     return out

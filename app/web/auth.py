@@ -1,4 +1,4 @@
-"""Sign-in, sign-out, the language switch and the home page of each role."""
+"""Sign-in, sign-out, changing one's password, the language switch and the home page of each role."""
 
 from __future__ import annotations
 
@@ -9,16 +9,21 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.db.models import Role
+from app.errors import Unprocessable
 from app.services.signin_guard import SignInGuard
-from app.services.users import authenticate_user, session_user
+from app.services.users import MIN_PASSWORD, authenticate_user, change_own_password, end_session, start_session
 from app.web.core import (
+    SESSION_KEY,
     DbDep,
+    UserDep,
     WebRoute,
     check_csrf,
+    flash,
     gettext_of,
     redirect,
     render,
     safe_next,
+    signed_in,
 )
 from app.web.i18n import COOKIE, LOCALES
 
@@ -31,9 +36,8 @@ ONE_YEAR = 365 * 24 * 3600
 
 @router.get("/")
 def home(request: Request, session: DbDep) -> Response:
-    user_id = request.session.get("user_id")
-    user = session_user(session, user_id) if isinstance(user_id, int) else None
-    return redirect(HOME[user.principal.role] if user else "/login")
+    live = signed_in(request, session)
+    return redirect(HOME[live.user.principal.role] if live else "/login")
 
 
 @router.get("/login")
@@ -63,16 +67,56 @@ def login(request: Request, session: DbDep, username: Annotated[str, Form(max_le
         return render(request, "login.html", {"next": safe_next(next, ""), "username": username,
                                               "error": _("Wrong username or password.")}, status_code=401)
     guard.succeeded(username)
-    # A fresh session at sign-in: nothing planted before it (a token, a user id) survives.
+    # A fresh session at sign-in: nothing planted before it (a token, a session id) survives.
     request.session.clear()
-    request.session["user_id"] = signed.user_id
+    request.session[SESSION_KEY] = start_session(session, signed.user_id, request.app.state.session_policy)
     return redirect(safe_next(next, HOME[signed.principal.role]))
 
 
 @router.post("/logout")
-def logout(request: Request) -> Response:
+def logout(request: Request, session: DbDep) -> Response:
+    token = request.session.get(SESSION_KEY)
+    if isinstance(token, str):
+        end_session(session, token)  # every copy of this cookie ends with it, not only this browser's
     request.session.clear()
     return redirect("/login")
+
+
+@router.get("/account/password")
+def password_form(request: Request, user: UserDep) -> Response:
+    return render(request, "password.html", {"error": None, "min_length": MIN_PASSWORD})
+
+
+@router.post("/account/password")
+def change_password(request: Request, session: DbDep, user: UserDep,
+                    current_password: Annotated[str, Form(max_length=1000)],
+                    new_password: Annotated[str, Form(max_length=1000)],
+                    confirm_password: Annotated[str, Form(max_length=1000)]) -> Response:
+    guard: SignInGuard = request.app.state.signin_guard
+    _ = gettext_of(request).gettext
+
+    def refused(message: str, status: int) -> Response:
+        return render(request, "password.html", {"error": message, "min_length": MIN_PASSWORD},
+                      status_code=status)
+
+    # The current password is asked for so that a borrowed session cannot take the account over;
+    # guesses at it count against the same lock as sign-in.
+    if guard.retry_after(user.username) is not None:
+        return refused(_("Too many wrong passwords. Try again later."), 429)
+    if new_password != confirm_password:
+        return refused(_("The two new passwords differ."), 422)
+    try:
+        token = change_own_password(session, user.user_id, current_password, new_password,
+                                    request.app.state.session_policy)
+    except Unprocessable:
+        return refused(_("The new password needs at least %(count)d characters.") % {"count": MIN_PASSWORD}, 422)
+    if token is None:
+        guard.failed(user.username)
+        return refused(_("The current password is wrong."), 403)
+    guard.succeeded(user.username)
+    request.session[SESSION_KEY] = token
+    flash(request, "ok", _("Password changed. Every other session of yours has been signed out."))
+    return redirect(HOME[user.principal.role])
 
 
 @router.get("/lang/{locale}")

@@ -29,9 +29,10 @@ from app.db.models import Role
 from app.errors import ChanjiaoError, Forbidden, Unprocessable
 from app.schemas import MAX_ID
 from app.security import Principal
-from app.services.users import SignedIn, session_user
+from app.services.users import LiveSession, SignedIn, live_session, touch_session
 from app.text_guard import first_with_control_characters
 from app.web.i18n import COOKIE, Gettext, choose_locale
+from app.web.messages import reason_messages, service_message, validation_message
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 CSRF_FIELD = "csrf_token"
@@ -126,14 +127,31 @@ def get_db(request: Request) -> Iterator[Session]:
 DbDep = Annotated[Session, Depends(get_db, scope="function")]
 
 
+SESSION_KEY = "sid"  # the cookie's field holding the server-side session's token
+
+
+def signed_in(request: Request, session: Session) -> LiveSession | None:
+    """The live server-side session named by the cookie, if any."""
+    token = request.session.get(SESSION_KEY)
+    if not isinstance(token, str):
+        return None
+    return live_session(session, token, request.app.state.session_policy)
+
+
 def current_user(request: Request, session: DbDep) -> SignedIn:
-    user_id = request.session.get("user_id")
-    user = session_user(session, user_id) if isinstance(user_id, int) else None
-    if user is None:
-        request.session.pop("user_id", None)
+    live = signed_in(request, session)
+    if live is None:
+        request.session.pop(SESSION_KEY, None)
         raise LoginRequired
-    request.state.user = user
-    return user
+    if live.needs_touch:
+        if request.method in _SAFE:
+            # A page view runs in a read transaction; the idle clock moves in a short write of its own.
+            for writer in unit_of_work(request.app.state.session_factories.write):
+                touch_session(writer, live.session_id)
+        else:
+            touch_session(session, live.session_id)
+    request.state.user = live.user
+    return live.user
 
 
 UserDep = Annotated[SignedIn, Depends(current_user)]
@@ -238,13 +256,18 @@ class WebRoute(APIRoute):
                                   _("The form had expired or did not come from this site. Reload the page and "
                                     "try again."))
             except ChanjiaoError as exc:
-                _ = gettext_of(request).gettext
-                errors = exc.extra.get("errors") if isinstance(exc.extra.get("errors"), list) else None
-                return error_page(request, exc.status, _(exc.title), exc.detail, errors)
+                g = gettext_of(request)
+                raw: list[Any] = exc.extra.get("errors") or []
+                errors = [{"loc": e.get("loc", []), "msg": validation_message(g, e)} for e in raw
+                          if isinstance(e, dict)]
+                reasons: list[dict[str, Any]] = [r for r in exc.extra.get("reasons") or [] if isinstance(r, dict)]
+                errors += [{"loc": [], "msg": text} for text in reason_messages(g, reasons)]
+                return error_page(request, exc.status, g.gettext(exc.title), service_message(g, exc), errors)
             except RequestValidationError as exc:
                 # A malformed path or query (an id beyond the columns' range, a letter for a number).
-                _ = gettext_of(request).gettext
-                fields = [{"loc": [str(part) for part in err.get("loc", ())], "msg": str(err.get("msg", ""))}
+                g = gettext_of(request)
+                _ = g.gettext
+                fields = [{"loc": [str(part) for part in err.get("loc", ())], "msg": validation_message(g, dict(err))}
                           for err in exc.errors()]
                 return error_page(request, 422, _("Unprocessable content"),
                                   _("The address or the form has invalid values."), fields)
