@@ -32,7 +32,6 @@ from app.security import Principal
 from app.services.users import LiveSession, SignedIn, live_session, touch_session
 from app.text_guard import first_with_control_characters
 from app.web.i18n import COOKIE, Gettext, choose_locale
-from app.web.messages import reason_messages, service_message, validation_message
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 CSRF_FIELD = "csrf_token"
@@ -256,18 +255,13 @@ class WebRoute(APIRoute):
                                   _("The form had expired or did not come from this site. Reload the page and "
                                     "try again."))
             except ChanjiaoError as exc:
-                g = gettext_of(request)
-                raw: list[Any] = exc.extra.get("errors") or []
-                errors = [{"loc": e.get("loc", []), "msg": validation_message(g, e)} for e in raw
-                          if isinstance(e, dict)]
-                reasons: list[dict[str, Any]] = [r for r in exc.extra.get("reasons") or [] if isinstance(r, dict)]
-                errors += [{"loc": [], "msg": text} for text in reason_messages(g, reasons)]
-                return error_page(request, exc.status, g.gettext(exc.title), service_message(g, exc), errors)
+                _ = gettext_of(request).gettext
+                errors = exc.extra.get("errors") if isinstance(exc.extra.get("errors"), list) else None
+                return error_page(request, exc.status, _(exc.title), exc.detail, errors)
             except RequestValidationError as exc:
                 # A malformed path or query (an id beyond the columns' range, a letter for a number).
-                g = gettext_of(request)
-                _ = g.gettext
-                fields = [{"loc": [str(part) for part in err.get("loc", ())], "msg": validation_message(g, dict(err))}
+                _ = gettext_of(request).gettext
+                fields = [{"loc": [str(part) for part in err.get("loc", ())], "msg": str(err.get("msg", ""))}
                           for err in exc.errors()]
                 return error_page(request, 422, _("Unprocessable content"),
                                   _("The address or the form has invalid values."), fields)
