@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, false, func, select, true
+from sqlalchemy import ColumnElement, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from app.db.base import Base
@@ -26,6 +26,7 @@ from app.text_guard import has_control_characters
 ModelT = TypeVar("ModelT", bound=Base)
 
 OwnerFilter = Callable[[int], ColumnElement[bool]]
+SharedFilter = Callable[[Principal], ColumnElement[bool]]
 
 
 @dataclass(frozen=True)
@@ -33,14 +34,18 @@ class Tenancy:
     """How rows of one model belong to tenants.
 
     ``by_college`` / ``by_enterprise`` build the condition "row belongs to tenant N".
-    ``private`` rows are readable only by their owners (and admins); public rows by every
-    authenticated caller.  ``readers`` are the roles that may read at all.
+    ``private`` rows are readable only by their owners, by the roles in ``sees_all`` (admins
+    always) and, where ``shared_with`` says so, by a non-owner the row was shared with (a lecturer
+    with the college it was placed with); public rows by every authenticated caller.
+    ``readers`` are the roles that may read at all.
     """
 
     by_college: OwnerFilter | None = None
     by_enterprise: OwnerFilter | None = None
     private: bool = False
     readers: frozenset[Role] = frozenset(Role)
+    sees_all: frozenset[Role] = frozenset({Role.ADMIN})
+    shared_with: SharedFilter | None = None
 
     def owned_by(self, principal: Principal) -> ColumnElement[bool]:
         if principal.role is Role.ADMIN:
@@ -54,7 +59,11 @@ class Tenancy:
     def readable_by(self, principal: Principal) -> ColumnElement[bool]:
         if principal.role not in self.readers:
             return false()
-        return self.owned_by(principal) if self.private else true()
+        if not self.private or principal.role in self.sees_all:
+            return true()
+        if self.shared_with is not None:
+            return or_(self.owned_by(principal), self.shared_with(principal))
+        return self.owned_by(principal)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, delete, exists, func, or_, select
+from sqlalchemy import ColumnElement, delete, exists, false, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.db.models import (
@@ -23,6 +23,8 @@ from app.db.models import (
     StudentPreference,
 )
 from app.repositories.base import Repository, Tenancy
+from app.repositories.runs import RunRepository
+from app.security import Principal
 
 
 def _program_of_college(college_id: int) -> ColumnElement[bool]:
@@ -96,9 +98,22 @@ class StudentRepository(Repository[Student]):
         self.session.refresh(student, ["preferences"])
 
 
+def _lecturers_placed_with(principal: Principal) -> ColumnElement[bool]:
+    # A college learns who teaches its course when it sees the placement: after publication, by
+    # the rule that shows it the placement itself.
+    if principal.role is not Role.PLACEMENT_OFFICE:
+        return false()
+    return Lecturer.id.in_(select(Placement.lecturer_id).where(Placement.lecturer_id.is_not(None),
+                                                               RunRepository.placement_visibility(principal)))
+
+
 class LecturerRepository(Repository[Lecturer]):
     model = Lecturer
-    tenancy = Tenancy(by_enterprise=lambda eid: Lecturer.enterprise_id == eid)
+    # Lecturers are people (a name, a weekly timetable): their own enterprise, schedulers, admins
+    # and the colleges they were placed with read them; matches rank them for everyone by their
+    # offer alone (see MatchService.lecturers_for_course_need).
+    tenancy = Tenancy(by_enterprise=lambda eid: Lecturer.enterprise_id == eid, private=True,
+                      sees_all=frozenset({Role.ADMIN, Role.SCHEDULER}), shared_with=_lecturers_placed_with)
 
     def has_placements(self, lecturer_id: int) -> bool:
         return bool(self.session.scalar(select(exists().where(Placement.lecturer_id == lecturer_id))))

@@ -42,8 +42,8 @@ LECTURER_LISTS = ("topics", "available_slots", "cities")
 
 
 def _require_own(principal: Any, row: Opening | Lecturer) -> None:
-    # Openings and lecturers are readable by everyone; only their enterprise gets an edit form
-    # (the service refuses another enterprise's save anyway).
+    # Openings are public and admins read every lecturer: only the row's enterprise gets an edit
+    # form (the service refuses another enterprise's save anyway).
     if principal.role is not Role.ADMIN and row.enterprise_id != principal.enterprise_id:
         raise Forbidden("this belongs to another enterprise")
 

@@ -92,9 +92,10 @@ def _export_of_own_rows(who: str, response: Any, ids: dict[str, int]) -> None:
         assert len(lines) == 1, f"{who} exports another tenant's placements"
 
 
-def _crud(obj: str, owner: str, patch: dict[str, Any], delete_by: tuple[str, int], *, public: bool = True) -> Case:
+def _crud(obj: str, owner: str, patch: dict[str, Any], delete_by: tuple[str, int], *, public: bool = True,
+          readers: tuple[str, ...] | None = None) -> Case:
     return Case(obj, owner, (Call("GET"), Call("PATCH", patch), Call("DELETE")),
-                readers=TENANTS if public else (),
+                readers=readers if readers is not None else TENANTS if public else (),
                 controls=(("GET", owner, 200), ("PATCH", owner, 200), ("DELETE", *delete_by)))
 
 
@@ -107,7 +108,10 @@ CASES: dict[str, Case] = {
     "/enterprises/{object_id}": _crud("enterprise", "enterprise_a", {"city": "遵义"}, ("admin", 409)),
     "/programs/{object_id}": _crud("program", "college_a", {"cohort_size": 7}, ("college_a", 409)),
     "/openings/{object_id}": _crud("opening", "enterprise_a", {"seats": 9}, ("enterprise_a", 409)),
-    "/lecturers/{object_id}": _crud("lecturer", "enterprise_a", {"max_weekly_hours": 6}, ("enterprise_a", 204)),
+    # Lecturers are people: their enterprise and schedulers read them (and a college once a
+    # placement with it is published: tests/app/test_lecturer_privacy.py); other tenants get a 404.
+    "/lecturers/{object_id}": _crud("lecturer", "enterprise_a", {"max_weekly_hours": 6}, ("enterprise_a", 204),
+                                    readers=("scheduler", "scheduler_ln")),
     "/course-needs/{object_id}": _crud("course_need", "college_a", {"weekly_hours": 3}, ("college_a", 204)),
     # Students carry personal data: their own college only.
     # Deleting one that is part of the placement record is refused (nothing that happened is deleted).

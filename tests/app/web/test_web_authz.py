@@ -46,8 +46,9 @@ def _walk(o: dict[str, Any]) -> dict[str, Walk]:
             ("GET", f"/openings/{opening}/edit", [("enterprise_b", 403), ("college_a", 403), ("enterprise_a", 200)]),
             ("POST", f"/openings/{opening}/edit", [("enterprise_b", 403), ("college_a", 403)])],
         "/lecturers/{lecturer_id}/edit": [
-            ("GET", f"/lecturers/{lecturer}/edit", [("enterprise_b", 403), ("enterprise_a", 200)]),
-            ("POST", f"/lecturers/{lecturer}/edit", [("enterprise_b", 403), ("college_b", 403)])],
+            # Another enterprise's lecturer is not found at all: lecturers are private to their enterprise.
+            ("GET", f"/lecturers/{lecturer}/edit", [("enterprise_b", 404), ("enterprise_a", 200)]),
+            ("POST", f"/lecturers/{lecturer}/edit", [("enterprise_b", 404), ("college_b", 403)])],
         "/placements/{placement_id}/{answer}": [
             ("POST", f"/placements/{o['placement']}/accept", [("college_b", 404), ("enterprise_a", 403)])],
         "/runs/{run_id}": [("GET", f"/runs/{run}", [("college_a", 403), ("enterprise_a", 403)])],
