@@ -2,7 +2,9 @@
 
 A request is a unit of work: the session begins with the request, commits when the endpoint
 returns (before the response is sent, so a failed commit is never reported as success) and rolls
-back on any error.
+back on any error.  A write whose reading and checking takes long (an import) uses a staged unit
+instead: it reads in a deferred transaction, then writes in one short unit (``StagedDep``), so
+SQLite's one write lock is held only for the writes.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from app.api.ratelimit import record_failed_key, refuse_if_guessing
-from app.db.engine import unit_of_work
+from app.db.engine import StagedUnit, staged_unit, unit_of_work
 from app.errors import Unauthorized, field_error
 from app.schemas import MAX_ID
 from app.security import Principal
@@ -38,6 +40,15 @@ def get_session(request: Request) -> Iterator[Session]:
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
+
+def get_staged(request: Request) -> Iterator[StagedUnit]:
+    reject_control_characters(request)
+    factories = request.app.state.session_factories
+    yield from staged_unit(factories.read, factories.write)
+
+
+StagedDep = Annotated[StagedUnit, Depends(get_staged, scope="function")]
+
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer cj_...`")
 
 
@@ -54,6 +65,19 @@ def get_principal(
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
+    return _principal(request, session, credentials)
+
+
+def get_staged_principal(
+    request: Request,
+    unit: StagedDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The caller of a staged route, read without taking the write lock."""
+    return _principal(request, unit.read, credentials)
+
+
+def _principal(request: Request, session: Session, credentials: HTTPAuthorizationCredentials | None) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise Unauthorized("an API key is required: Authorization: Bearer <key>",
                            headers={"WWW-Authenticate": "Bearer"})
@@ -66,6 +90,7 @@ def get_principal(
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+StagedPrincipalDep = Annotated[Principal, Depends(get_staged_principal)]
 
 # An id in a path: bounded like the columns, so a huge number is a 422, not a database overflow.
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Query, Request, Response, UploadFile, status
 from pydantic import Field
 
-from app.api.deps import PrincipalDep, SessionDep
+from app.api.deps import PrincipalDep, SessionDep, StagedDep, StagedPrincipalDep
 from app.api.problems import PROBLEM_MEDIA_TYPE, FieldProblem, Problem, problem_responses
 from app.errors import PayloadTooLarge
 from app.services.imports import KINDS, ExportService, ImportReport, ImportService, RowError
@@ -61,8 +61,8 @@ def _import_endpoint(kind: str) -> Callable[..., ImportReport]:
     def import_rows(
         request: Request,
         response: Response,
-        session: SessionDep,
-        principal: PrincipalDep,
+        unit: StagedDep,
+        principal: StagedPrincipalDep,
         file: Annotated[UploadFile, File(description="A .csv (UTF-8 or GB18030) or .xlsx file; "
                                                      "row 1 names the columns.")],
         dry_run: Annotated[bool, Query(description="Validate every row and store nothing.")] = False,
@@ -71,10 +71,13 @@ def _import_endpoint(kind: str) -> Callable[..., ImportReport]:
         table = read_table(_read_upload(file, settings), file.filename, file.content_type,
                            max_rows=settings.max_import_rows,
                            max_unzipped_bytes=settings.max_import_bytes * UNZIP_FACTOR)
-        report = ImportService(session, principal).run(kind, table, dry_run=dry_run)
+        # Reading the file and checking every row can take many seconds: none of it holds the write lock.
+        checked = ImportService(unit.read, principal).check(kind, table, dry_run=dry_run)
         if dry_run:
             response.status_code = status.HTTP_200_OK
-        return report
+            return checked.report()
+        with unit.write() as session:
+            return ImportService(session, principal).store(checked)
 
     return import_rows
 

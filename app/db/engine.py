@@ -3,12 +3,14 @@
 SQLite runs in WAL mode with a busy timeout, and write transactions start with ``BEGIN IMMEDIATE``
 so that two writers queue on the lock instead of failing later with "database is locked" when one
 upgrades its read lock.  Read-only work can use :func:`read_only` to start a plain deferred
-transaction that never blocks writers.
+transaction that never blocks writers.  Work that reads (and computes) a lot before it writes
+uses a :class:`StagedUnit`: its reads run deferred, and its writes in one short unit at the end.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -78,3 +80,31 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+class StagedUnit:
+    """A unit of work that reads first and writes last, for requests whose reading, parsing or
+    hashing takes long: SQLite has one write lock, and a ``BEGIN IMMEDIATE`` from the request's
+    first statement would hold it through all of that.
+
+    ``read`` is a session in a deferred transaction (on SQLite it never blocks a writer).  ``write()``
+    opens the one short write unit, committed when its block ends (so before the response is built:
+    a failed commit is an error, never a success).  Whatever the reads found that another writer
+    could change meanwhile, the write must re-check (or leave to a constraint).
+    """
+
+    def __init__(self, read: Session, write_factory: sessionmaker[Session]) -> None:
+        self.read = read
+        self._write_factory = write_factory
+
+    def write(self) -> AbstractContextManager[Session]:
+        # The read transaction ends first and its connection goes back to the pool: a request that
+        # held one connection while waiting for a second could deadlock a full pool.
+        self.read.commit()
+        return contextmanager(unit_of_work)(self._write_factory)
+
+
+def staged_unit(read_factory: sessionmaker[Session], write_factory: sessionmaker[Session]) -> Iterator[StagedUnit]:
+    """Request dependencies ``yield from`` it: the read session is a unit of work of its own."""
+    with contextmanager(unit_of_work)(read_factory) as session:
+        yield StagedUnit(session, write_factory)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from app.db.models import Actor, ApiKey, AuditEvent
@@ -40,6 +41,14 @@ class AccessRepository:
             Actor.enterprise_id.is_(None) if enterprise_id is None else Actor.enterprise_id == enterprise_id,
         )
         return self.session.scalars(stmt.order_by(Actor.id).limit(1)).first()
+
+    def record_many(self, actor_id: int | None, action: str, entity: str,
+                    events: Sequence[tuple[object, dict[str, Any]]]) -> None:
+        """One event per (entity id, details), in batched statements."""
+        if events:
+            self.session.execute(insert(AuditEvent), [
+                {"actor_id": actor_id, "action": action, "entity": entity, "entity_id": str(entity_id),
+                 "details": details} for entity_id, details in events])
 
     def record(self, actor_id: int | None, action: str, entity: str, entity_id: object,
                details: dict[str, Any] | None = None) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, delete, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, delete, exists, false, func, insert, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.db.models import (
@@ -22,7 +22,7 @@ from app.db.models import (
     Student,
     StudentPreference,
 )
-from app.repositories.base import Repository, Tenancy
+from app.repositories.base import Repository, Tenancy, lookup_memo, memoized
 from app.repositories.runs import RunRepository
 from app.security import Principal
 
@@ -45,7 +45,8 @@ class ProgramRepository(Repository[Program]):
     tenancy = Tenancy(by_college=_program_of_college)
 
     def college_of(self, program_id: int) -> int | None:
-        return self.session.scalar(select(Program.college_id).where(Program.id == program_id))
+        return memoized(self.session, ("college_of", program_id), lambda: self.session.scalar(
+            select(Program.college_id).where(Program.id == program_id)))
 
 
 class EnterpriseRepository(Repository[Enterprise]):
@@ -71,9 +72,18 @@ class OpeningRepository(Repository[Opening]):
     tenancy = Tenancy(by_enterprise=lambda eid: Opening.enterprise_id == eid)
 
     def existing_ids(self, ids: Sequence[int]) -> set[int]:
-        if not ids:
+        wanted = set(ids)
+        if not wanted:
             return set()
-        return set(self.session.scalars(select(Opening.id).where(Opening.id.in_(ids))))
+        memo = lookup_memo(self.session)
+        if memo is None:
+            return set(self.session.scalars(select(Opening.id).where(Opening.id.in_(wanted))))
+        # Asked per id, so that ranked lists which differ but share openings are read once.
+        unknown = {i for i in wanted if ("exists", Opening, i) not in memo}
+        if unknown:
+            found = set(self.session.scalars(select(Opening.id).where(Opening.id.in_(unknown))))
+            memo.update({("exists", Opening, i): i in found for i in unknown})
+        return {i for i in wanted if memo[("exists", Opening, i)]}
 
     def has_placements(self, opening_id: int) -> bool:
         return bool(self.session.scalar(select(exists().where(Placement.opening_id == opening_id))))
@@ -96,6 +106,13 @@ class StudentRepository(Repository[Student]):
         )
         self.session.flush()
         self.session.refresh(student, ["preferences"])
+
+    def add_preferences(self, ranked: Sequence[tuple[Student, Sequence[int]]]) -> None:
+        """The preferences of students who have none yet, in one flush."""
+        values = [{"student_id": student.id, "opening_id": oid, "rank": rank}
+                  for student, opening_ids in ranked for rank, oid in enumerate(opening_ids, start=1)]
+        if values:
+            self.session.execute(insert(StudentPreference), values)
 
 
 def _lecturers_placed_with(principal: Principal) -> ColumnElement[bool]:

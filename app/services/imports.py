@@ -2,8 +2,8 @@
 
 An import goes through the same ``*Create`` schemas and the same resource services as the API, so
 a row is accepted exactly when the equivalent ``POST`` would be: tenancy, references and audit all
-apply.  The whole file runs inside one savepoint: a dry run always rolls it back, a real import
-rolls it back when any row is bad, so an import is all-or-nothing and a dry run stores nothing.
+apply.  Every row is checked before anything is written, and the rows are written only when none
+is bad, so an import is all-or-nothing and a dry run stores nothing.
 Every bad row is reported (not only the first) as (row, column, message), with the row numbered
 as the spreadsheet shows it (header = row 1).
 """
@@ -11,8 +11,9 @@ as the spreadsheet shows it (header = row 1).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
+from functools import cached_property
 from typing import Any, get_origin
 
 from pydantic import BaseModel, Field, ValidationError
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import ChanjiaoError, Conflict, Forbidden, NotFound, Unprocessable
 from app.repositories.access import AccessRepository
+from app.repositories.base import memoized_lookups
 from app.repositories.transfer import TransferRepository
 from app.schemas import CourseNeedCreate, InputModel, LecturerCreate, OpeningCreate, StudentCreate
 from app.security import Principal
@@ -58,7 +60,7 @@ class Kind:
     def required(self) -> list[str]:
         return [name for name, field in self.schema.model_fields.items() if field.is_required()]
 
-    @property
+    @cached_property  # asked for every cell
     def list_columns(self) -> frozenset[str]:
         return frozenset(name for name, field in self.schema.model_fields.items()
                          if get_origin(field.annotation) is list)
@@ -113,19 +115,52 @@ class ImportRejected(Unprocessable):
 # --------------------------------------------------------------------------- import
 
 
+@dataclass(frozen=True)
+class CheckedImport:
+    """A file after every check made by reading, with the rows it would create."""
+
+    kind: Kind
+    file_type: FileType
+    rows: int  # data rows read
+    dry_run: bool
+    prepared: list[tuple[int, Any, InputModel]]  # (row number, row to insert, its data); empty if any is bad
+    errors: list[RowError]  # ordered by row
+    valid: int
+
+    def report(self, created: int = 0) -> ImportReport:
+        return ImportReport(kind=self.kind.name, dry_run=self.dry_run, rows=self.rows, created=created,
+                            valid=self.valid, error_count=len(self.errors), errors=self.errors[:MAX_REPORTED_ERRORS])
+
+    def rejected(self, errors: list[RowError], *, valid: int) -> ImportRejected:
+        errors.sort(key=lambda e: (e.row, e.column or ""))
+        return ImportRejected(replace(self, prepared=[], errors=errors, valid=valid).report())
+
+
 class ImportService:
+    """An import in two steps: ``check`` only reads (parse, validate, references, tenancy, unique
+    keys), so a request can run it before it takes the write lock; ``store`` then inserts the
+    checked rows in a few batched statements, re-checking what another writer could have changed
+    meanwhile.  ``run`` does both in one transaction (the CLI)."""
+
     def __init__(self, session: Session, principal: Principal) -> None:
         self.session = session
         self.principal = principal
 
     def run(self, kind_name: str, table: Table, *, dry_run: bool) -> ImportReport:
+        checked = self.check(kind_name, table, dry_run=dry_run)
+        return checked.report() if dry_run else self.store(checked)
+
+    def check(self, kind_name: str, table: Table, *, dry_run: bool) -> CheckedImport:
+        """Every check of the file, by reads only.  Bad rows raise ``ImportRejected``, except in a
+        dry run, whose report lists them."""
         kind = kind_of(kind_name)
         self._require_creator(kind)
         # Column names are the schema's field names; people type them in any case.
         table = Table(table.file_type, [name.strip().lower() for name in table.header], table.rows)
+        checked = CheckedImport(kind, table.file_type, len(table.rows), dry_run, [], [], 0)
         errors = self._header_errors(kind, table.header)
         if errors:
-            return self._finish(kind, table, dry_run, errors, valid=0, created=0)
+            return self._checked(checked, errors, [])
 
         parsed: list[tuple[int, InputModel]] = []
         for number, cells in table.rows:
@@ -134,34 +169,45 @@ class ImportService:
                 parsed.append((number, data))
         parsed = self._drop_duplicates(kind, parsed, errors)
 
-        created = 0
-        savepoint = self.session.begin_nested()
-        try:
-            service = kind.service(self.session, self.principal)
+        service = kind.service(self.session, self.principal)
+        prepared: list[tuple[int, Any, InputModel]] = []
+        with memoized_lookups(self.session):
             for number, data in parsed:
                 try:
-                    service.create(data)
+                    prepared.append((number, service.prepare(data), data))
                 except ChanjiaoError as exc:
                     errors.extend(self._service_errors(kind, number, exc))
-                else:
-                    created += 1
+        return self._checked(checked, errors, prepared)
+
+    def store(self, checked: CheckedImport) -> ImportReport:
+        """Inserts what ``check`` accepted, all rows or none (the caller's transaction).  Another
+        writer may have taken a student number since the check: those rows are reported as bad."""
+        kind = checked.kind
+        errors: list[RowError] = []
+        self._drop_duplicates(kind, [(number, data) for number, _, data in checked.prepared], errors)
+        if errors:
+            raise checked.rejected(errors, valid=len(checked.prepared) - len(errors))
+        try:
+            kind.service(self.session, self.principal).insert_prepared(
+                [(row, data) for _, row, data in checked.prepared])
         except IntegrityError as exc:
-            # Every constraint is checked before the insert, so this is a concurrent writer.
-            savepoint.rollback()
+            # A row it refers to was deleted meanwhile (the constraints re-check what reads found).
             raise Conflict("the import conflicts with changes made meanwhile; run it again") from exc
-        except BaseException:
-            savepoint.rollback()
-            raise
-        if dry_run or errors:
-            savepoint.rollback()
-            return self._finish(kind, table, dry_run, errors, valid=created, created=0)
-        savepoint.commit()
+        created = len(checked.prepared)
         # One summary event besides the per-row "create" events: counts only, never cell values.
         AccessRepository(self.session).record(
             self.principal.actor_id, "import", kind.service.entity, None,
-            {"rows": len(table.rows), "created": created, "file_type": table.file_type.value},
+            {"rows": checked.rows, "created": created, "file_type": checked.file_type.value},
         )
-        return self._finish(kind, table, dry_run, errors, valid=created, created=created)
+        return checked.report(created)
+
+    @staticmethod
+    def _checked(checked: CheckedImport, errors: list[RowError],
+                 prepared: list[tuple[int, Any, InputModel]]) -> CheckedImport:
+        if errors and not checked.dry_run:
+            raise checked.rejected(errors, valid=len(prepared))
+        errors.sort(key=lambda e: (e.row, e.column or ""))
+        return replace(checked, prepared=[] if errors else prepared, errors=errors, valid=len(prepared))
 
     # -- steps
 
@@ -243,17 +289,6 @@ class ImportService:
             for item in exc.extra.get("errors", []) if isinstance(item, Mapping)
         ]
         return located or [RowError(row=number, column=None, message=exc.detail)]
-
-    @staticmethod
-    def _finish(kind: Kind, table: Table, dry_run: bool, errors: list[RowError], *,
-                valid: int, created: int) -> ImportReport:
-        errors.sort(key=lambda e: (e.row, e.column or ""))
-        report = ImportReport(kind=kind.name, dry_run=dry_run, rows=len(table.rows), created=created,
-                              valid=valid, error_count=len(errors),
-                              errors=errors[:MAX_REPORTED_ERRORS])
-        if errors and not dry_run:
-            raise ImportRejected(report)
-        return report
 
 
 def _split(cell: str) -> list[str]:
