@@ -61,6 +61,20 @@ class SignedIn:
 
 def authenticate_user(session: Session, username: str, password: str) -> SignedIn | None:
     """The user whose name and password these are, or None (unknown, wrong or inactive alike)."""
+    checked = check_password(session, username, password)
+    return None if checked is None else record_sign_in(session, checked)
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordChecked:
+    user_id: int
+    verified_hash: str  # the write re-checks that it is still the user's
+    new_hash: str | None  # set when the recommended cost went up since the hash was made
+
+
+def check_password(session: Session, username: str, password: str) -> PasswordChecked | None:
+    """The password check of a sign-in, by reads only: argon2 takes tens of milliseconds of CPU
+    and must not run while a write lock is held (a flood of sign-ins would queue every writer)."""
     user = UserRepository(session).by_username(username.strip())
     if user is None or not user.is_active:
         if not _DUMMY_HASH:
@@ -68,13 +82,21 @@ def authenticate_user(session: Session, username: str, password: str) -> SignedI
         _hasher().verify(password, _DUMMY_HASH[0])
         return None
     valid, new_hash = _hasher().verify_and_update(password, user.password_hash)
-    if not valid:
+    return PasswordChecked(user.id, user.password_hash, new_hash) if valid else None
+
+
+def record_sign_in(session: Session, checked: PasswordChecked) -> SignedIn | None:
+    """The short write of a sign-in whose password ``check_password`` accepted; None when the user
+    was deactivated or given another password in between."""
+    found = UserRepository(session).with_actor(checked.user_id)
+    if found is None or not found[0].is_active or found[0].password_hash != checked.verified_hash:
         return None
-    if new_hash is not None:  # the recommended cost went up since this hash was made
-        user.password_hash = new_hash
+    user, actor = found
+    if checked.new_hash is not None:
+        user.password_hash = checked.new_hash
     user.last_login_at = utcnow()
     session.flush()
-    return SignedIn(user.id, user.username, principal_of(user.actor))
+    return SignedIn(user.id, user.username, principal_of(actor))
 
 
 def session_user(session: Session, user_id: int) -> SignedIn | None:

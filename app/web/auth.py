@@ -11,10 +11,18 @@ from fastapi.responses import RedirectResponse, Response
 from app.db.models import Role
 from app.errors import Unprocessable
 from app.services.signin_guard import SignInGuard
-from app.services.users import MIN_PASSWORD, authenticate_user, change_own_password, end_session, start_session
+from app.services.users import (
+    MIN_PASSWORD,
+    change_own_password,
+    check_password,
+    end_session,
+    record_sign_in,
+    start_session,
+)
 from app.web.core import (
     SESSION_KEY,
     DbDep,
+    StagedDbDep,
     UserDep,
     WebRoute,
     check_csrf,
@@ -46,7 +54,7 @@ def login_form(request: Request, next: str | None = None) -> Response:
 
 
 @router.post("/login")
-def login(request: Request, session: DbDep, username: Annotated[str, Form(max_length=100)],
+def login(request: Request, unit: StagedDbDep, username: Annotated[str, Form(max_length=100)],
           password: Annotated[str, Form(max_length=1000)],
           next: Annotated[str, Form(max_length=2000)] = "") -> Response:
     guard: SignInGuard = request.app.state.signin_guard
@@ -61,15 +69,22 @@ def login(request: Request, session: DbDep, username: Annotated[str, Form(max_le
             status_code=429)
         response.headers["Retry-After"] = str(math.ceil(wait))
         return response
-    signed = authenticate_user(session, username, password)
-    if signed is None:
-        guard.failed(username)
+    # The password is checked with reads only; only an accepted one takes the write lock, briefly.
+    checked = check_password(unit.read, username, password)
+    signed, token = None, None
+    if checked is not None:
+        with unit.write() as session:
+            signed = record_sign_in(session, checked)
+            if signed is not None:
+                token = start_session(session, signed.user_id, request.app.state.session_policy)
+    if signed is None or token is None:
+        guard.failed(username)  # in memory: a failure writes nothing to the database
         return render(request, "login.html", {"next": safe_next(next, ""), "username": username,
                                               "error": _("Wrong username or password.")}, status_code=401)
     guard.succeeded(username)
     # A fresh session at sign-in: nothing planted before it (a token, a session id) survives.
     request.session.clear()
-    request.session[SESSION_KEY] = start_session(session, signed.user_id, request.app.state.session_policy)
+    request.session[SESSION_KEY] = token
     return redirect(safe_next(next, HOME[signed.principal.role]))
 
 

@@ -24,7 +24,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from pydantic import BeforeValidator, Field
 from sqlalchemy.orm import Session
 
-from app.db.engine import unit_of_work
+from app.db.engine import StagedUnit, staged_unit, unit_of_work
 from app.db.models import Role
 from app.errors import ChanjiaoError, Forbidden, Unprocessable
 from app.schemas import MAX_ID
@@ -32,7 +32,6 @@ from app.security import Principal
 from app.services.users import LiveSession, SignedIn, live_session, touch_session
 from app.text_guard import first_with_control_characters
 from app.web.i18n import COOKIE, Gettext, choose_locale
-from app.web.messages import reason_messages, service_message, validation_message
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 CSRF_FIELD = "csrf_token"
@@ -138,13 +137,31 @@ def signed_in(request: Request, session: Session) -> LiveSession | None:
     return live_session(session, token, request.app.state.session_policy)
 
 
+def get_staged_db(request: Request) -> Iterator[StagedUnit]:
+    """For a form whose work (hashing a password, checking a file) comes long before its write:
+    reads in a deferred transaction, then one short write (see ``app.db.engine.StagedUnit``)."""
+    factories = request.app.state.session_factories
+    yield from staged_unit(factories.read, factories.write)
+
+
+StagedDbDep = Annotated[StagedUnit, Depends(get_staged_db, scope="function")]
+
+
 def current_user(request: Request, session: DbDep) -> SignedIn:
+    return _live_user(request, session, reading=request.method in _SAFE)
+
+
+def current_user_staged(request: Request, unit: StagedDbDep) -> SignedIn:
+    return _live_user(request, unit.read, reading=True)
+
+
+def _live_user(request: Request, session: Session, *, reading: bool) -> SignedIn:
     live = signed_in(request, session)
     if live is None:
         request.session.pop(SESSION_KEY, None)
         raise LoginRequired
     if live.needs_touch:
-        if request.method in _SAFE:
+        if reading:
             # A page view runs in a read transaction; the idle clock moves in a short write of its own.
             for writer in unit_of_work(request.app.state.session_factories.write):
                 touch_session(writer, live.session_id)
@@ -155,12 +172,13 @@ def current_user(request: Request, session: DbDep) -> SignedIn:
 
 
 UserDep = Annotated[SignedIn, Depends(current_user)]
+StagedUserDep = Annotated[SignedIn, Depends(current_user_staged)]
 
 
 def require(user: SignedIn, *roles: Role) -> Principal:
     """The user's principal when their role may use the page (admins may use every page)."""
     if user.principal.role is not Role.ADMIN and user.principal.role not in roles:
-        raise Forbidden("this page is not for your role", code="wrong_role")
+        raise Forbidden("this page is not for your role")
     return user.principal
 
 
@@ -256,18 +274,13 @@ class WebRoute(APIRoute):
                                   _("The form had expired or did not come from this site. Reload the page and "
                                     "try again."))
             except ChanjiaoError as exc:
-                g = gettext_of(request)
-                raw: list[Any] = exc.extra.get("errors") or []
-                errors = [{"loc": e.get("loc", []), "msg": validation_message(g, e)} for e in raw
-                          if isinstance(e, dict)]
-                reasons: list[dict[str, Any]] = [r for r in exc.extra.get("reasons") or [] if isinstance(r, dict)]
-                errors += [{"loc": [], "msg": text} for text in reason_messages(g, reasons)]
-                return error_page(request, exc.status, g.gettext(exc.title), service_message(g, exc), errors)
+                _ = gettext_of(request).gettext
+                errors = exc.extra.get("errors") if isinstance(exc.extra.get("errors"), list) else None
+                return error_page(request, exc.status, _(exc.title), exc.detail, errors)
             except RequestValidationError as exc:
                 # A malformed path or query (an id beyond the columns' range, a letter for a number).
-                g = gettext_of(request)
-                _ = g.gettext
-                fields = [{"loc": [str(part) for part in err.get("loc", ())], "msg": validation_message(g, dict(err))}
+                _ = gettext_of(request).gettext
+                fields = [{"loc": [str(part) for part in err.get("loc", ())], "msg": str(err.get("msg", ""))}
                           for err in exc.errors()]
                 return error_page(request, 422, _("Unprocessable content"),
                                   _("The address or the form has invalid values."), fields)
@@ -287,8 +300,7 @@ async def _reject_control_characters(request: Request) -> None:
                                                  if isinstance(value, str))
     if name is not None:
         _ = gettext_of(request).gettext
-        raise Unprocessable(_("The text must not contain control characters (such as NUL)."),
-                            code="control_characters")
+        raise Unprocessable(_("The text must not contain control characters (such as NUL)."))
 
 
 # An id in a page's path or query: bounded like the columns, so a huge number is a 422 page.

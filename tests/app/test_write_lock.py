@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -174,3 +175,29 @@ def test_an_import_rechecks_unique_keys_taken_while_it_checked(
         engine.dispose()
 
 
+
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def test_a_sign_in_hashing_a_password_does_not_block_other_writers(
+        served: Served, monkeypatch: pytest.MonkeyPatch) -> None:
+    import app.services.users as users
+
+    hasher = users._hasher()
+
+    class PausedHasher:
+        """The real hasher, paused after each check (the first one only, see _paused)."""
+
+        hash = staticmethod(hasher.hash)
+        verify = staticmethod(hasher.verify)
+        verify_and_update = staticmethod(hasher.verify_and_update)
+
+    reached, release = _paused(monkeypatch, PausedHasher, "verify")
+    monkeypatch.setattr(users, "_hasher", lambda: PausedHasher)
+    page = served.client.get("/login")
+    token = _CSRF.search(page.text)
+    assert token is not None
+    form = {"csrf_token": token.group(1), "username": "nobody-at-all", "password": "not the password"}
+    thread, answers = _in_thread(lambda: served.client.post("/login", data=form))
+    _write_while_paused(served, reached, release, thread)
+    assert answers and answers[0].status_code == 401
