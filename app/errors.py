@@ -12,11 +12,16 @@ class ChanjiaoError(Exception):
     type_slug: str = "bad-request"
 
     def __init__(self, detail: str, *, extra: dict[str, Any] | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+                 headers: dict[str, str] | None = None, code: str | None = None,
+                 params: dict[str, Any] | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
         self.extra = extra or {}
         self.headers = headers or {}
+        # What happened, for messages in the reader's language (app/web/messages.py): a stable
+        # code and the values its sentence names.  ``extra`` goes into the problem body as well.
+        self.code = code
+        self.params = params or {}
 
 
 class Unauthorized(ChanjiaoError):
@@ -32,7 +37,7 @@ class NotFound(ChanjiaoError):
 
     @classmethod
     def of(cls, entity: str, entity_id: object) -> NotFound:
-        return cls(f"{entity} {entity_id} not found")
+        return cls(f"{entity} {entity_id} not found", code="not_found", params={"entity": entity, "id": entity_id})
 
 
 class Conflict(ChanjiaoError):
@@ -56,8 +61,9 @@ class Unprocessable(ChanjiaoError):
 
     status, title, type_slug = 422, "Unprocessable content", "validation-error"
 
-    def __init__(self, detail: str, errors: list[dict[str, Any]] | None = None) -> None:
-        super().__init__(detail, extra={"errors": errors or []})
+    def __init__(self, detail: str, errors: list[dict[str, Any]] | None = None, *, code: str | None = None,
+                 params: dict[str, Any] | None = None) -> None:
+        super().__init__(detail, extra={"errors": errors or []}, code=code, params=params)
 
 
 class NotScorable(Unprocessable):

@@ -85,7 +85,8 @@ class Ledger:
         if not self.repo.move_run(run.id, sources, target, values):
             self.repo.refresh(run)
             raise Conflict(f"run {run.id} is {run.status.value}; it cannot become {target.value}",
-                           extra={"run_id": run.id, "current_status": run.status.value})
+                           extra={"run_id": run.id, "current_status": run.status.value}, code="run_state",
+                           params={"target": target.value})
         self.repo.refresh(run)
         if action is not None:
             self._audit_run(run, action, {"to": target.value, **(details or {})})
@@ -131,7 +132,8 @@ class Ledger:
         """Take back a published run that nobody answered; its parent round is current again."""
         if self.repo.answered_count(run.id):
             raise Conflict(f"run {run.id} already has answers; withdraw single placements instead",
-                           extra={"run_id": run.id, "answered": self.repo.answered_count(run.id)})
+                           extra={"run_id": run.id, "answered": self.repo.answered_count(run.id)},
+                           code="run_has_answers")
         try:
             self.move_run(run, R.WITHDRAWN, action=None, withdrawn_at=utcnow())
             withdrawn = self.repo.move_placements_of_run(run.id, P.PUBLISHED, P.WITHDRAWN)
@@ -159,7 +161,8 @@ class Ledger:
         if not self.repo.move_placement(placement.id, placement_sources(target), target, values):
             self.repo.refresh(placement)
             raise Conflict(f"placement {placement.id} is {placement.status.value}; it cannot become {target.value}",
-                           extra={"placement_id": placement.id, "current_status": placement.status.value})
+                           extra={"placement_id": placement.id, "current_status": placement.status.value},
+                           code="placement_state", params={"target": target.value})
         self.repo.refresh(placement)
         self.audit.record(self.actor_id, action, "placement", placement.id, {"to": target.value, **(details or {})})
 
@@ -195,7 +198,8 @@ class Ledger:
             if not self.repo.take_seat(placement.opening_id):
                 seats, filled = self.repo.opening_seats(placement.opening_id)
                 raise Conflict(f"opening {placement.opening_id} has no free seat ({filled} of {seats} taken)",
-                               extra={"opening_id": placement.opening_id, "seats": seats, "filled": filled})
+                               extra={"opening_id": placement.opening_id, "seats": seats, "filled": filled},
+                               code="no_free_seat")
             return
         assert placement.lecturer_id is not None and placement.course_need_id is not None
         lecturer = self.repo.lock_lecturer(placement.lecturer_id)
@@ -204,7 +208,8 @@ class Ledger:
         if live > lecturer.max_weekly_hours:  # this placement is already counted as live
             raise Conflict(f"lecturer {lecturer.id} would teach {live} weekly hours in {placement.term}, "
                            f"more than the {lecturer.max_weekly_hours} available",
-                           extra={"lecturer_id": lecturer.id, "hours": live, "max": lecturer.max_weekly_hours})
+                           extra={"lecturer_id": lecturer.id, "hours": live, "max": lecturer.max_weekly_hours},
+                           code="lecturer_hours")
 
     def _release(self, placement: Placement) -> None:
         if placement.kind == RunKind.INTERNSHIP and placement.opening_id is not None:
@@ -220,14 +225,16 @@ class Ledger:
 def _ledger_conflict(exc: IntegrityError, subject: str) -> Conflict:
     text = str(exc.orig) if exc.orig is not None else str(exc)
     if "uq_placements_current_student_term" in text or "placements.term, placements.student_id" in text:
-        return Conflict(f"{subject}: a student would hold two current placements in one term")
-    if "uq_placements_current_course_need" in text or "placements.course_need_id" in text:
-        return Conflict(f"{subject}: a course need would have two current lecturers")
-    if "uq_allocation_runs_published_scope" in text or "allocation_runs.kind, allocation_runs.scope_key" in text:
-        return Conflict(f"{subject}: its scope already has a published allocation")
-    if "filled_within_seats" in text:
-        return Conflict(f"{subject}: an opening would have more accepted placements than seats")
-    return Conflict(f"{subject}: the change conflicts with the stored placements")
+        detail = f"{subject}: a student would hold two current placements in one term"
+    elif "uq_placements_current_course_need" in text or "placements.course_need_id" in text:
+        detail = f"{subject}: a course need would have two current lecturers"
+    elif "uq_allocation_runs_published_scope" in text or "allocation_runs.kind, allocation_runs.scope_key" in text:
+        detail = f"{subject}: its scope already has a published allocation"
+    elif "filled_within_seats" in text:
+        detail = f"{subject}: an opening would have more accepted placements than seats"
+    else:
+        detail = f"{subject}: the change conflicts with the stored placements"
+    return Conflict(detail, code="ledger_conflict")
 
 
 __all__ = ["LIVE", "PLACEMENT_TRANSITIONS", "RUN_TRANSITIONS", "Ledger", "placement_sources", "run_sources"]

@@ -181,7 +181,7 @@ class ResourceService(Generic[ModelT]):
         if held:
             counts = ", ".join(f"{n} {status}" for status, n in sorted(held.items()))
             raise Conflict(f"{self.entity} {row_id} is part of the placement record ({counts}) and cannot be "
-                           "deleted", extra={"placements": held})
+                           "deleted", extra={"placements": held}, code="record_kept", params={"entity": self.entity})
         runs = ledger.drop_unpublished_proposals(column, row_id)
         if runs:
             ledger.add_stale_reason(runs, f"{self.entity} {row_id} was deleted after the solve")
@@ -367,7 +367,8 @@ class OpeningService(ResourceService[Opening]):
         if seats is not None and seats < row.filled_seats:
             # The CHECK constraint refuses it too (also when an accept races this edit).
             raise Conflict(f"opening {row.id} has {row.filled_seats} accepted placements; seats cannot be cut "
-                           f"to {seats}", extra={"filled_seats": row.filled_seats, "seats": seats})
+                           f"to {seats}", extra={"filled_seats": row.filled_seats, "seats": seats},
+                           code="seats_below_filled")
 
     def check_delete(self, row: Opening) -> None:
         self.keep_history_of(Placement.opening_id, row.id)
@@ -447,7 +448,7 @@ class LecturerService(ResourceService[Lecturer]):
             if busiest is not None and busiest[1] > hours:
                 raise Conflict(f"lecturer {row.id} teaches {busiest[1]} weekly hours in {busiest[0]} on accepted "
                                f"placements; max_weekly_hours cannot be cut to {hours}",
-                               extra={"live_hours": busiest[1], "term": busiest[0]})
+                               extra={"live_hours": busiest[1], "term": busiest[0]}, code="hours_below_live")
 
     def check_delete(self, row: Lecturer) -> None:
         self.keep_history_of(Placement.lecturer_id, row.id)

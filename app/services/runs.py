@@ -89,7 +89,7 @@ class RunService:
             if same is not None:
                 return same, False
             raise Conflict(f"run {active.id} is already {active.status.value} for this scope",
-                           extra={"active_run_id": active.id})
+                           extra={"active_run_id": active.id}, code="active_run")
         try:
             with self.session.begin_nested():
                 self.runs.add(run)
@@ -125,7 +125,8 @@ class RunService:
             head = LedgerRepository(self.session).published_head(kind, scope_key)
             current = f"; the current round is run {head.id}" if head else "; the scope has no published round"
             raise Conflict(f"run {parent.id} is {parent.status.value}, not the current published round of its "
-                           f"scope{current}", extra={"run_id": parent.id, "current_run_id": head.id if head else None})
+                           f"scope{current}", extra={"run_id": parent.id, "current_run_id": head.id if head else None},
+                           code="not_current_round")
 
     def fork(self, run_id: int, body: RunFork) -> AllocationRun:
         """A what-if of the same round: the run's scope and round (its parent, so its locks) with
@@ -228,13 +229,14 @@ class RunService:
             if head is not None:
                 raise Conflict(f"the scope already has a published allocation, run {head.id} (round {head.round}); "
                                f"run a supplementary round after it, or withdraw it while it has no answers",
-                               extra={"current_run_id": head.id})
+                               extra={"current_run_id": head.id}, code="scope_published")
         findings = publication_findings(self.session, run, parent)
         if findings:
             raise Conflict(f"run {run.id} no longer fits today's data; run it again: "
                            + "; ".join(f.message for f in findings[:5]),
                            extra={"reasons": [{"code": f.code, "message": f.message, "params": f.params}
-                                              for f in findings[:200]], "reason_count": len(findings)})
+                                              for f in findings[:200]], "reason_count": len(findings)},
+                           code="publication_stale", params={"run_id": run.id})
         self.ledger.publish(run, parent)
         return run
 

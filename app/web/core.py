@@ -32,6 +32,7 @@ from app.security import Principal
 from app.services.users import LiveSession, SignedIn, live_session, touch_session
 from app.text_guard import first_with_control_characters
 from app.web.i18n import COOKIE, Gettext, choose_locale
+from app.web.messages import reason_messages, service_message, validation_message
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 CSRF_FIELD = "csrf_token"
@@ -178,7 +179,7 @@ StagedUserDep = Annotated[SignedIn, Depends(current_user_staged)]
 def require(user: SignedIn, *roles: Role) -> Principal:
     """The user's principal when their role may use the page (admins may use every page)."""
     if user.principal.role is not Role.ADMIN and user.principal.role not in roles:
-        raise Forbidden("this page is not for your role")
+        raise Forbidden("this page is not for your role", code="wrong_role")
     return user.principal
 
 
@@ -274,13 +275,18 @@ class WebRoute(APIRoute):
                                   _("The form had expired or did not come from this site. Reload the page and "
                                     "try again."))
             except ChanjiaoError as exc:
-                _ = gettext_of(request).gettext
-                errors = exc.extra.get("errors") if isinstance(exc.extra.get("errors"), list) else None
-                return error_page(request, exc.status, _(exc.title), exc.detail, errors)
+                g = gettext_of(request)
+                raw: list[Any] = exc.extra.get("errors") or []
+                errors = [{"loc": e.get("loc", []), "msg": validation_message(g, e)} for e in raw
+                          if isinstance(e, dict)]
+                reasons: list[dict[str, Any]] = [r for r in exc.extra.get("reasons") or [] if isinstance(r, dict)]
+                errors += [{"loc": [], "msg": text} for text in reason_messages(g, reasons)]
+                return error_page(request, exc.status, g.gettext(exc.title), service_message(g, exc), errors)
             except RequestValidationError as exc:
                 # A malformed path or query (an id beyond the columns' range, a letter for a number).
-                _ = gettext_of(request).gettext
-                fields = [{"loc": [str(part) for part in err.get("loc", ())], "msg": str(err.get("msg", ""))}
+                g = gettext_of(request)
+                _ = g.gettext
+                fields = [{"loc": [str(part) for part in err.get("loc", ())], "msg": validation_message(g, dict(err))}
                           for err in exc.errors()]
                 return error_page(request, 422, _("Unprocessable content"),
                                   _("The address or the form has invalid values."), fields)
@@ -300,7 +306,8 @@ async def _reject_control_characters(request: Request) -> None:
                                                  if isinstance(value, str))
     if name is not None:
         _ = gettext_of(request).gettext
-        raise Unprocessable(_("The text must not contain control characters (such as NUL)."))
+        raise Unprocessable(_("The text must not contain control characters (such as NUL)."),
+                            code="control_characters")
 
 
 # An id in a page's path or query: bounded like the columns, so a huge number is a 422 page.

@@ -8,6 +8,8 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData, UploadFile
 
 from app.errors import Unprocessable
+from app.web.i18n import Gettext
+from app.web.messages import service_message, validation_message
 
 # The separators people type in one box of a list (skills, codes): ASCII or full-width.
 _SEPARATORS = (";", "；", ",", "，", "\n")
@@ -47,17 +49,23 @@ def form_values(form: FormData, *, lists: tuple[str, ...] = (), multi: tuple[str
     return values
 
 
-def field_errors(exc: ValidationError | Unprocessable) -> dict[str, str]:
-    """Field name → message; the form shows each beside its field (``__all__`` above the form)."""
+def field_errors(exc: ValidationError | Unprocessable, g: Gettext) -> dict[str, str]:
+    """Field name → message in the reader's language; the form shows each beside its field
+    (``__all__`` above the form).  A nested location (``parameters.time_limit_s``) names the form
+    field by its last part."""
     out: dict[str, str] = {}
     if isinstance(exc, ValidationError):
-        items = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors(include_input=False, include_url=False)]
-    else:
-        items = [e for e in exc.extra.get("errors", []) if isinstance(e, dict)] or [{"loc": [], "msg": exc.detail}]
-    for item in items:
-        names = [str(part) for part in item.get("loc", []) if isinstance(part, str) and part != "body"]
-        key = names[0] if names else "__all__"
-        out.setdefault(key, str(item.get("msg", "")).removeprefix("Value error, "))
+        items: list[dict[str, Any]] = [dict(e) for e in exc.errors(include_input=False, include_url=False)]
+        for item in items:
+            names = [str(part) for part in item.get("loc", ()) if isinstance(part, str) and part != "body"]
+            out.setdefault(names[-1] if names else "__all__", validation_message(g, item))
+        return out
+    extra: list[dict[str, Any]] = [e for e in exc.extra.get("errors", []) if isinstance(e, dict)]
+    for item in extra:
+        names = [str(part) for part in item.get("loc", ()) if isinstance(part, str) and part != "body"]
+        out.setdefault(names[-1] if names else "__all__", validation_message(g, item))
+    if not out:
+        out["__all__"] = service_message(g, exc)
     return out
 
 

@@ -45,7 +45,7 @@ def _require_own(principal: Any, row: Opening | Lecturer) -> None:
     # Openings are public and admins read every lecturer: only the row's enterprise gets an edit
     # form (the service refuses another enterprise's save anyway).
     if principal.role is not Role.ADMIN and row.enterprise_id != principal.enterprise_id:
-        raise Forbidden("this belongs to another enterprise")
+        raise Forbidden("this belongs to another enterprise", code="not_yours")
 
 
 def _own(principal: Any) -> dict[str, Any]:
@@ -108,7 +108,8 @@ async def create_opening(request: Request, session: DbDep, user: UserDep) -> Res
         row = OpeningService(session, principal).create(data)
     except (ValidationError, Unprocessable) as exc:
         return render(request, "hr/opening_form.html", {
-            "opening": None, "values": _submitted(form), "errors": field_errors(exc), "levels": LEVELS,
+            "opening": None, "values": _submitted(form), "levels": LEVELS,
+            "errors": field_errors(exc, gettext_of(request)),
             "conflict": None}, status_code=422)
     flash(request, "ok", gettext_of(request).gettext("Opening created."))
     return redirect(f"/openings/{row.id}")
@@ -162,7 +163,8 @@ async def update_opening(request: Request, opening_id: WebId, session: DbDep, us
     except (ValidationError, Unprocessable) as exc:
         current = service.get(opening_id)
         return render(request, "hr/opening_form.html", {
-            "opening": current, "values": _submitted(form), "errors": field_errors(exc), "levels": LEVELS,
+            "opening": current, "values": _submitted(form), "levels": LEVELS,
+            "errors": field_errors(exc, gettext_of(request)),
             "conflict": None}, status_code=422)
     flash(request, "ok", gettext_of(request).gettext("Opening saved."))
     return redirect(f"/openings/{row.id}")
@@ -235,7 +237,8 @@ async def create_lecturer(request: Request, session: DbDep, user: UserDep) -> Re
         LecturerService(session, principal).create(data)
     except (ValidationError, Unprocessable) as exc:
         return render(request, "hr/lecturer_form.html", {"lecturer": None, "values": dict(form.items()),
-                                                         "errors": field_errors(exc)}, status_code=422)
+                                                         "errors": field_errors(exc, gettext_of(request))},
+                      status_code=422)
     flash(request, "ok", gettext_of(request).gettext("Lecturer offer created."))
     return redirect("/lecturers")
 
@@ -258,7 +261,8 @@ async def update_lecturer(request: Request, lecturer_id: WebId, session: DbDep, 
     except (ValidationError, Unprocessable) as exc:
         return render(request, "hr/lecturer_form.html", {"lecturer": service.get(lecturer_id),
                                                          "values": dict(form.items()),
-                                                         "errors": field_errors(exc)}, status_code=422)
+                                                         "errors": field_errors(exc, gettext_of(request))},
+                      status_code=422)
     flash(request, "ok", gettext_of(request).gettext("Lecturer offer saved."))
     return redirect("/lecturers")
 

@@ -31,6 +31,7 @@ from app.web.core import (
     require,
 )
 from app.web.forms import field_errors
+from app.web.messages import service_message
 
 router = APIRouter(route_class=WebRoute, dependencies=[Depends(check_csrf)], include_in_schema=False)
 
@@ -76,7 +77,8 @@ async def submit_run(request: Request, session: DbDep, user: UserDep) -> Respons
     try:
         run, _created = service.submit(_run_create(values))
     except (ValidationError, Unprocessable, Conflict) as exc:
-        errors = {"__all__": exc.detail} if isinstance(exc, Conflict) else field_errors(exc)
+        g = gettext_of(request)
+        errors = {"__all__": service_message(g, exc)} if isinstance(exc, Conflict) else field_errors(exc, g)
         session.rollback()
         page = service.page(status=None, kind=None, limit=30, cursor=None)
         return render(request, "scheduler/runs.html", {"runs": page.items, "next_cursor": page.next_cursor,

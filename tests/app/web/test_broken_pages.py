@@ -62,3 +62,43 @@ def test_an_unknown_time_zone_setting_is_refused() -> None:
 
     with pytest.raises(ValidationError, match="unknown time zone"):
         Settings(database_url="sqlite://", timezone="Mars/Olympus")
+
+
+ENGLISH_VALIDATOR_TEXT = ("String should", "Input should", "Field required", "Value error", "should match pattern",
+                          "valid integer", "greater than", "cannot be scored", "is already")
+
+
+def test_the_run_form_marks_its_fields_in_chinese(as_user: Login, market: dict[str, Any]) -> None:
+    client = as_user("scheduler")
+    token = csrf_of(client.get("/runs").text)
+    response = client.post("/runs", data={"csrf_token": token, "kind": "internship", "mode": "optimal",
+                                          "term": "2027 春季", "time_limit_s": "0"})
+    assert response.status_code == 422
+    # Before: "请修改标出的字段" with nothing marked, and the raw regex in English.
+    assert response.text.count('aria-invalid="true"') == 2, response.text
+    assert "例如 2027-spring" in response.text
+    assert not [t for t in ENGLISH_VALIDATOR_TEXT if t in response.text]
+
+
+def test_service_errors_are_chinese_in_the_chinese_ui(as_user: Login, market: dict[str, Any]) -> None:
+    client = as_user("scheduler")
+    token = csrf_of(client.get("/runs").text)
+    first = client.post("/runs", data={"csrf_token": token, "kind": "internship", "mode": "optimal", "term": TERM},
+                        follow_redirects=False)
+    assert first.status_code == 303
+    second = client.post("/runs", data={"csrf_token": token, "kind": "internship", "mode": "optimal", "term": TERM})
+    # Before: "run 1 is already running" in English.
+    assert second.status_code == 409
+    assert "在排队或运行中" in second.text
+    assert not [t for t in ENGLISH_VALIDATOR_TEXT if t in second.text]
+    missing = client.get("/runs/999999")
+    assert missing.status_code == 404 and "not found" not in missing.text
+
+
+def test_the_english_ui_shows_no_raw_keys() -> None:
+    from app.web.i18n import Gettext
+
+    g = Gettext("en")
+    # Before: "placement_rate" as a KPI's label in the English UI.
+    for key in ("placement_rate", "mean_fit", "no_solution_in_time", "placement_office", "enterprise_hr"):
+        assert "_" not in g.gettext(key), key
