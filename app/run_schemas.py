@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
@@ -183,6 +183,13 @@ class RunRead(OutputModel):
     withdrawn_at: datetime | None = None
 
 
+class AgreementRecord(InputModel):
+    """The signed tripartite agreement (三方协议): its number and signing date, both optional."""
+
+    number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None = None
+    signed_on: date | None = Field(default=None, description="The day the agreement was signed (YYYY-MM-DD).")
+
+
 class PlacementWithdraw(InputModel):
     """Why an accepted or confirmed placement ends (kept with the placement)."""
 
@@ -212,6 +219,8 @@ class PlacementRead(OutputModel):
     status: PlacementStatus
     locked: bool
     agreement_recorded_at: datetime | None
+    agreement_no: str | None = None
+    agreement_signed_on: date | None = None
     withdrawn_reason: str | None = None
     student_contact: PlacedStudentContact | None = Field(
         default=None, description="Placed student's name and phone: for the placement's enterprise and the "

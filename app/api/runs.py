@@ -13,6 +13,7 @@ from app.api.problems import problem_responses
 from app.db.models import RunKind, RunStatus
 from app.errors import Unprocessable
 from app.run_schemas import (
+    AgreementRecord,
     PlacedStudentContact,
     PlacementRead,
     PlacementWithdraw,
@@ -192,8 +193,11 @@ def decline_placement(placement_id: IdPath, session: SessionDep, principal: Prin
 @router.post("/placements/{placement_id}/agreement", response_model=PlacementRead,
              responses=problem_responses(401, 403, 404, 409),
              summary="Record the signed tripartite agreement: an accepted placement becomes confirmed")
-def record_agreement(placement_id: IdPath, session: SessionDep, principal: PrincipalDep) -> Any:
-    return PlacementRead.model_validate(RunService(session, principal).record_agreement(placement_id))
+def record_agreement(placement_id: IdPath, session: SessionDep, principal: PrincipalDep,
+                     body: AgreementRecord | None = None) -> Any:
+    agreement = body or AgreementRecord()
+    return PlacementRead.model_validate(RunService(session, principal).record_agreement(
+        placement_id, number=agreement.number, signed_on=agreement.signed_on))
 
 
 @router.post("/placements/{placement_id}/withdraw", response_model=PlacementRead,

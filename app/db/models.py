@@ -474,6 +474,9 @@ class Placement(Base):
     )
     locked: Mapped[bool] = mapped_column(Boolean, default=False)
     agreement_recorded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The signed 三方协议 (college, enterprise, student): its number and the day it was signed.
+    agreement_no: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    agreement_signed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     # Why an accepted or confirmed placement was withdrawn (the student left, the agreement ended).
     withdrawn_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     completed: Mapped[bool | None] = mapped_column(Boolean, nullable=True)

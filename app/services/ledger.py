@@ -22,7 +22,7 @@ bulk move of its placements as one event naming the counts.  Services flush, nev
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -179,9 +179,10 @@ class Ledger:
     def decline(self, placement: Placement) -> None:
         self.move_placement(placement, P.DECLINED, action="decline", locked=False)
 
-    def confirm(self, placement: Placement) -> None:
-        """The tripartite agreement is signed."""
-        self.move_placement(placement, P.CONFIRMED, action="agreement", agreement_recorded_at=utcnow())
+    def confirm(self, placement: Placement, *, number: str | None = None, signed_on: date | None = None) -> None:
+        """The tripartite agreement is signed (its number and date when known)."""
+        self.move_placement(placement, P.CONFIRMED, action="agreement", agreement_recorded_at=utcnow(),
+                            agreement_no=number, agreement_signed_on=signed_on)
 
     def withdraw_placement(self, placement: Placement, reason: str) -> None:
         """An accepted or confirmed placement ends early (the student left, the agreement was

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -266,14 +267,17 @@ class RunService:
             self.ledger.decline(placement)
         return placement
 
-    def record_agreement(self, placement_id: int) -> Placement:
+    def record_agreement(self, placement_id: int, *, number: str | None = None,
+                         signed_on: date | None = None) -> Placement:
         """The tripartite agreement (college, enterprise, student) is signed: accepted → confirmed."""
         placement = self._placement_of_own_college(placement_id)
         if placement.status != PlacementStatus.ACCEPTED:
             raise Conflict(f"placement {placement.id} is {placement.status.value}; the agreement can only be "
                            "recorded for an accepted placement",
                            extra={"placement_id": placement.id, "current_status": placement.status.value})
-        self.ledger.confirm(placement)
+        if signed_on is not None and signed_on > date.today():
+            raise field_error("signed_on", "an agreement cannot be signed in the future")
+        self.ledger.confirm(placement, number=number, signed_on=signed_on)
         return placement
 
     def withdraw_placement(self, placement_id: int, reason: str) -> Placement:

@@ -287,3 +287,20 @@ def test_concurrent_idempotent_submissions_in_one_process_return_the_same_run(
     assert (first.status_code, again.status_code) == (202, 200)
     assert first.json()["id"] == again.json()["id"]
     assert first.json()["status"] == RunStatus.QUEUED.value
+
+
+def test_the_agreement_keeps_its_number_and_date(app_client: TestClient, world: World, market: dict[str, Any],
+                                                 worker: Worker) -> None:
+    run = _run(app_client, world, worker)
+    _publish(app_client, world, run["id"])
+    placed = _placements(app_client, world, run["id"])[0]
+    office = _office_of(market, placed["student_id"])
+    _answer(app_client, world, placed, "accept", market)
+    future = app_client.post(f"{API}/placements/{placed['id']}/agreement", json={"signed_on": "2999-01-01"},
+                             headers=world.h(office))
+    assert future.status_code == 422
+    signed = app_client.post(f"{API}/placements/{placed['id']}/agreement",
+                             json={"number": "黔实协-2027-0042", "signed_on": "2026-11-20"}, headers=world.h(office))
+    assert signed.status_code == 200, signed.text
+    assert (signed.json()["status"], signed.json()["agreement_no"], signed.json()["agreement_signed_on"]) == (
+        "confirmed", "黔实协-2027-0042", "2026-11-20")
