@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -14,6 +14,7 @@ from app.db.models import (
     Enterprise,
     Opening,
     Placement,
+    PlacementStatus,
     Program,
     RunKind,
     Student,
@@ -27,12 +28,14 @@ class PlacementViewRepository:
         self.session = session
 
     def published_internships(self, principal: Principal, *, opening_id: int | None = None,
-                              limit: int = 500) -> list[dict[str, Any]]:
+                              statuses: Sequence[PlacementStatus] = (), program_id: int | None = None,
+                              placement_id: int | None = None, limit: int = 500) -> list[dict[str, Any]]:
         """Internship placements of published runs the caller may see, newest run first."""
         stmt = (
             select(Placement.id, Placement.run_id, Placement.status, Placement.score, Placement.student_id,
                    Student.student_no, Student.name, Program.id, Program.name, College.name,
-                   Opening.id, Opening.title, Enterprise.name)
+                   Opening.id, Opening.title, Enterprise.name, AllocationRun.round, Opening.city,
+                   Placement.agreement_no, Placement.agreement_signed_on, Placement.withdrawn_reason)
             .join(AllocationRun, AllocationRun.id == Placement.run_id)
             .join(Student, Student.id == Placement.student_id)
             .join(Program, Program.id == Student.program_id)
@@ -46,8 +49,15 @@ class PlacementViewRepository:
         )
         if opening_id is not None:
             stmt = stmt.where(Placement.opening_id == opening_id)
+        if statuses:
+            stmt = stmt.where(Placement.status.in_(list(statuses)))
+        if program_id is not None:
+            stmt = stmt.where(Program.id == program_id)
+        if placement_id is not None:
+            stmt = stmt.where(Placement.id == placement_id)
         keys = ("id", "run_id", "status", "score", "student_id", "student_no", "student_name", "program_id",
-                "program", "college", "opening_id", "opening", "enterprise")
+                "program", "college", "opening_id", "opening", "enterprise", "round", "city", "agreement_no",
+                "agreement_signed_on", "withdrawn_reason")
         return [dict(zip(keys, row, strict=True)) for row in self.session.execute(stmt)]
 
     def names(self, model: type[College] | type[Enterprise] | type[Program], ids: Iterable[int]) -> dict[int, str]:

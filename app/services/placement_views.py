@@ -3,12 +3,12 @@ the names behind the ids of a run's KPIs.  Read-only; tenancy comes from the rep
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.db.models import College, Enterprise, Program, Role
+from app.db.models import College, Enterprise, PlacementStatus, Program, Role
 from app.repositories.placement_views import PlacementViewRepository
 from app.security import Principal
 
@@ -18,8 +18,11 @@ class PlacementViews:
         self.principal = principal
         self.repo = PlacementViewRepository(session)
 
-    def published(self, *, opening_id: int | None = None, limit: int = 500) -> list[dict[str, Any]]:
-        rows = self.repo.published_internships(self.principal, opening_id=opening_id, limit=limit)
+    def published(self, *, opening_id: int | None = None, statuses: Sequence[PlacementStatus] = (),
+                  program_id: int | None = None, placement_id: int | None = None,
+                  limit: int = 500) -> list[dict[str, Any]]:
+        rows = self.repo.published_internships(self.principal, opening_id=opening_id, statuses=statuses,
+                                               program_id=program_id, placement_id=placement_id, limit=limit)
         if self.principal.role not in (Role.PLACEMENT_OFFICE, Role.ADMIN):
             # A student's name is personal data: only their own college sees it; enterprises see the number.
             for row in rows:

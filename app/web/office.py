@@ -6,8 +6,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
+from pydantic import ValidationError
 
-from app.db.models import Role
+from app.db.models import PlacementStatus, Role
+from app.errors import ChanjiaoError, NotFound, Unprocessable
+from app.run_schemas import AgreementRecord
+from app.schemas import MAX_ID
 from app.services.imports import ExportService, ImportRejected, ImportService
 from app.services.matching import MatchService
 from app.services.placement_views import PlacementViews
@@ -31,6 +35,7 @@ from app.web.core import (
     require,
 )
 from app.web.labels import feature_label
+from app.web.messages import service_message
 
 router = APIRouter(route_class=WebRoute, dependencies=[Depends(check_csrf)], include_in_schema=False)
 
@@ -131,22 +136,112 @@ def export_kind(session: Any, user: Any, kind: str, file_format: FileType, roles
                              "Cache-Control": "no-store"})
 
 
+# What the placements page can filter by: a status, or the placements that still stand.
+STATUS_FILTERS = {"": (), "current": (PlacementStatus.PUBLISHED, PlacementStatus.ACCEPTED, PlacementStatus.CONFIRMED),
+                  **{s.value: (s,) for s in PlacementStatus if s is not PlacementStatus.PROPOSED}}
+
+
 @router.get("/placements")
-def placements(request: Request, session: DbDep, user: UserDep) -> Response:
+def placements(request: Request, session: DbDep, user: UserDep,
+               status: Annotated[str, Query(max_length=20)] = "", program_id: WebIdQuery = None) -> Response:
     principal = require(user, Role.PLACEMENT_OFFICE, Role.ENTERPRISE_HR)
-    rows = PlacementViews(session, principal).published()
-    return render(request, "placements.html", {"placements": rows,
+    if status not in STATUS_FILTERS:
+        status = ""
+    rows = PlacementViews(session, principal).published(statuses=STATUS_FILTERS[status], program_id=program_id)
+    programs = (ProgramService(session, principal).page(_own_college(principal), limit=200, cursor=None).items
+                if principal.role is Role.PLACEMENT_OFFICE else [])
+    return render(request, "placements.html", {"placements": rows, "status": status, "statuses": list(STATUS_FILTERS),
+                                               "program_id": program_id, "programs": programs,
                                                "runs": sorted({r["run_id"] for r in rows}, reverse=True)})
 
 
-@router.post("/placements/{placement_id}/{answer}")
-def respond(request: Request, placement_id: WebId, answer: str, session: DbDep, user: UserDep) -> Response:
-    principal = require(user, *OFFICE)
+def _back_to(placement_id: int) -> Response:
+    # Back to the row just answered, so the keyboard and the eye stay where they were.
+    return redirect(f"/placements#placement-{placement_id}")
+
+
+def _answered(request: Request, placement: Any) -> Response:
     _ = gettext_of(request).gettext
-    if answer not in ("accept", "decline"):
-        flash(request, "warn", _("Unknown answer."))
-        return redirect("/placements")
-    placement = RunService(session, principal).respond(placement_id, accept=answer == "accept")
     flash(request, "ok", _("Placement %(id)d: %(status)s.") % {"id": placement.id,
                                                               "status": _(placement.status.value)})
+    return _back_to(placement.id)
+
+
+@router.post("/placements/{placement_id}/accept")
+def accept(request: Request, placement_id: WebId, session: DbDep, user: UserDep) -> Response:
+    principal = require(user, *OFFICE)
+    return _answered(request, RunService(session, principal).respond(placement_id, accept=True))
+
+
+@router.post("/placements/accept")
+async def accept_selected(request: Request, session: DbDep, user: UserDep) -> Response:
+    """Several offers at once; each one is its own answer (one refusal does not undo the others)."""
+    principal = require(user, *OFFICE)
+    _ = gettext_of(request).gettext
+    form = await request.form()
+    ids = sorted({int(v) for v in form.getlist("placement_id") if isinstance(v, str) and v.isdigit()
+                  and 0 < int(v) <= MAX_ID})
+    service = RunService(session, principal)
+    accepted, refused = 0, []
+    for placement_id in ids:
+        try:
+            with session.begin_nested():
+                service.respond(placement_id, accept=True)
+            accepted += 1
+        except ChanjiaoError as exc:
+            refused.append(f"{placement_id}: {service_message(gettext_of(request), exc)}")
+    flash(request, "ok", _("%(n)d placements accepted.") % {"n": accepted})
+    for line in refused[:10]:
+        flash(request, "warn", line)
     return redirect("/placements")
+
+
+@router.get("/placements/{placement_id}/decline")
+def confirm_decline(request: Request, placement_id: WebId, session: DbDep, user: UserDep) -> Response:
+    """A decline cannot be undone: the page asks first (no script needed)."""
+    principal = require(user, *OFFICE)
+    row = _own_placement(session, principal, placement_id)
+    return render(request, "office/placement_confirm.html", {"p": row, "action": "decline"})
+
+
+@router.post("/placements/{placement_id}/decline")
+def decline(request: Request, placement_id: WebId, session: DbDep, user: UserDep) -> Response:
+    principal = require(user, *OFFICE)
+    return _answered(request, RunService(session, principal).respond(placement_id, accept=False))
+
+
+@router.post("/placements/{placement_id}/agreement")
+def agreement(request: Request, placement_id: WebId, session: DbDep, user: UserDep,
+              number: Annotated[str, Form(max_length=64)] = "",
+              signed_on: Annotated[str, Form(max_length=10)] = "") -> Response:
+    principal = require(user, *OFFICE)
+    try:
+        record = AgreementRecord.model_validate({"number": number.strip() or None, "signed_on": signed_on or None})
+    except ValidationError as exc:
+        raise Unprocessable("invalid agreement", [dict(e) for e in exc.errors(include_url=False)]) from exc
+    return _answered(request, RunService(session, principal).record_agreement(
+        placement_id, number=record.number, signed_on=record.signed_on))
+
+
+@router.get("/placements/{placement_id}/withdraw")
+def confirm_withdraw(request: Request, placement_id: WebId, session: DbDep, user: UserDep) -> Response:
+    principal = require(user, *OFFICE)
+    row = _own_placement(session, principal, placement_id)
+    return render(request, "office/placement_confirm.html", {"p": row, "action": "withdraw"})
+
+
+@router.post("/placements/{placement_id}/withdraw")
+def withdraw(request: Request, placement_id: WebId, session: DbDep, user: UserDep,
+             reason: Annotated[str, Form(max_length=500)] = "") -> Response:
+    principal = require(user, *OFFICE)
+    _own_placement(session, principal, placement_id)  # another college's placement is a 404 first
+    if not reason.strip():
+        raise Unprocessable("a reason is required", [{"loc": ["reason"], "type": "missing", "msg": "required"}])
+    return _answered(request, RunService(session, principal).withdraw_placement(placement_id, reason.strip()))
+
+
+def _own_placement(session: Any, principal: Any, placement_id: int) -> dict[str, Any]:
+    rows = PlacementViews(session, principal).published(placement_id=placement_id, limit=1)
+    if not rows:
+        raise NotFound.of("placement", placement_id)
+    return rows[0]

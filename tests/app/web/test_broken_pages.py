@@ -102,3 +102,45 @@ def test_the_english_ui_shows_no_raw_keys() -> None:
     # Before: "placement_rate" as a KPI's label in the English UI.
     for key in ("placement_rate", "mean_fit", "no_solution_in_time", "placement_office", "enterprise_hr"):
         assert "_" not in g.gettext(key), key
+
+
+def test_the_office_answers_a_term_on_its_placements_page(as_user: Login, market: dict[str, Any],
+                                                          app_client: TestClient, world: Any,
+                                                          session_factory: Any) -> None:
+    """Filters, the round, bulk accept, decline after a confirmation page, the agreement's number and
+    date, a withdrawal with its reason: each answer comes back to its own row."""
+    from app.settings import Settings
+    from app.worker import Worker
+
+    submitted = app_client.post("/api/v1/allocation-runs", json={"kind": "internship", "scope": {"term": TERM}},
+                                headers=world.h("scheduler"))
+    Worker(session_factory, Settings(database_url="sqlite://", solve_in_subprocess=False,
+                                     allocation_executor="inline", worker_heartbeat_s=3600), owner="t").run_once()
+    assert app_client.post(f"/api/v1/allocation-runs/{submitted.json()['id']}/publish",
+                           headers=world.h("scheduler")).status_code == 200
+    client = as_user("college_a")
+    page = client.get("/placements")
+    assert page.status_code == 200
+    ids = [int(i) for i in __import__("re").findall(r'name="placement_id" value="(\d+)"', page.text)]
+    assert len(ids) >= 2
+    token = csrf_of(page.text)
+    first, second = ids[0], ids[1]
+    bulk = client.post("/placements/accept", data={"csrf_token": token, "placement_id": [str(first)]},
+                       follow_redirects=True)
+    assert "已接受 1 个安排" in bulk.text
+    confirm = client.get(f"/placements/{second}/decline")
+    assert confirm.status_code == 200 and "确定拒绝该安排" in confirm.text
+    declined = client.post(f"/placements/{second}/decline", data={"csrf_token": token}, follow_redirects=False)
+    assert declined.headers["location"] == f"/placements#placement-{second}"
+    signed = client.post(f"/placements/{first}/agreement",
+                         data={"csrf_token": token, "number": "XY-42", "signed_on": "2026-11-30"}, follow_redirects=True)
+    assert "XY-42" in signed.text and "2026-11-30" in signed.text
+    no_reason = client.post(f"/placements/{first}/withdraw", data={"csrf_token": token, "reason": " "})
+    assert no_reason.status_code == 422 and "此项为必填" in no_reason.text
+    ended = client.post(f"/placements/{first}/withdraw", data={"csrf_token": token, "reason": "学生转学"},
+                        follow_redirects=True)
+    assert "学生转学" in ended.text
+    standing = client.get("/placements", params={"status": "current"})
+    assert f'id="placement-{first}"' not in standing.text and f'id="placement-{second}"' not in standing.text
+    declined_only = client.get("/placements", params={"status": "declined"})
+    assert f'id="placement-{second}"' in declined_only.text

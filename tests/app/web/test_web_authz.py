@@ -49,8 +49,17 @@ def _walk(o: dict[str, Any]) -> dict[str, Walk]:
             # Another enterprise's lecturer is not found at all: lecturers are private to their enterprise.
             ("GET", f"/lecturers/{lecturer}/edit", [("enterprise_b", 404), ("enterprise_a", 200)]),
             ("POST", f"/lecturers/{lecturer}/edit", [("enterprise_b", 404), ("college_b", 403)])],
-        "/placements/{placement_id}/{answer}": [
+        "/placements/{placement_id}/accept": [
             ("POST", f"/placements/{o['placement']}/accept", [("college_b", 404), ("enterprise_a", 403)])],
+        "/placements/{placement_id}/decline": [
+            ("GET", f"/placements/{o['placement']}/decline", [("college_b", 404), ("enterprise_a", 403),
+                                                                ("college_a", 200)]),
+            ("POST", f"/placements/{o['placement']}/decline", [("college_b", 404), ("enterprise_a", 403)])],
+        "/placements/{placement_id}/agreement": [
+            ("POST", f"/placements/{o['placement']}/agreement", [("college_b", 404), ("enterprise_a", 403)])],
+        "/placements/{placement_id}/withdraw": [
+            ("GET", f"/placements/{o['placement']}/withdraw", [("college_b", 404), ("enterprise_a", 403)]),
+            ("POST", f"/placements/{o['placement']}/withdraw", [("college_b", 404), ("enterprise_a", 403)])],
         "/runs/{run_id}": [("GET", f"/runs/{run}", [("college_a", 403), ("enterprise_a", 403)])],
         "/runs/{run_id}/status": [("GET", f"/runs/{run}/status", [("college_a", 403)])],
         "/runs/{run_id}/publish": [("POST", f"/runs/{run}/publish", [("college_a", 403), ("enterprise_a", 403)])],
