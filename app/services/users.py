@@ -10,8 +10,10 @@ revocation ends the row, and with it every copy of the cookie.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -37,6 +39,10 @@ def _hasher() -> PasswordHash:
     # argon2id with pwdlib's recommended cost; built once because it probes the backend.
     return PasswordHash.recommended()
 
+
+# argon2 is slow on purpose: a flood of sign-ins hashing all at once would take every core from
+# the other requests.  This many hash at a time; the rest wait here, holding no database lock.
+_HASHING = threading.BoundedSemaphore(max(1, (os.cpu_count() or 2) // 2))
 
 # Verified when the username is unknown, so a wrong name costs as long as a wrong password and
 # response times do not reveal which accounts exist.
@@ -76,12 +82,13 @@ def check_password(session: Session, username: str, password: str) -> PasswordCh
     """The password check of a sign-in, by reads only: argon2 takes tens of milliseconds of CPU
     and must not run while a write lock is held (a flood of sign-ins would queue every writer)."""
     user = UserRepository(session).by_username(username.strip())
-    if user is None or not user.is_active:
-        if not _DUMMY_HASH:
-            _DUMMY_HASH.append(hash_password(secrets.token_urlsafe(16)))
-        _hasher().verify(password, _DUMMY_HASH[0])
-        return None
-    valid, new_hash = _hasher().verify_and_update(password, user.password_hash)
+    with _HASHING:
+        if user is None or not user.is_active:
+            if not _DUMMY_HASH:
+                _DUMMY_HASH.append(hash_password(secrets.token_urlsafe(16)))
+            _hasher().verify(password, _DUMMY_HASH[0])
+            return None
+        valid, new_hash = _hasher().verify_and_update(password, user.password_hash)
     return PasswordChecked(user.id, user.password_hash, new_hash) if valid else None
 
 

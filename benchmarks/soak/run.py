@@ -16,6 +16,15 @@ acknowledged with what is stored:
 
 Zero 5xx is required.  It prints throughput and p50/p95/p99 latency per database.  The test suite
 runs a shorter version (``tests/app/test_soak.py``).
+
+Two more scenarios measure how long work holds SQLite's one write lock (``--scenarios``):
+
+* ``import``: one placement office imports a large student file (``--import-rows``, 40,000) while
+  writer threads of another tenant create single students; it reports the writers' latency while
+  the import was in flight (p50/p95/p99/max), their statuses and the import's own time and status;
+* ``signin``: flood threads sign in to the web UI with unknown usernames (each a full argon2
+  verification) while reader threads list openings; it reports the readers' p95 before the flood
+  (alone) and during it, and the sign-ins' statuses.
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ import csv
 import io
 import os
 import random
+import re
 import signal
 import socket
 import subprocess
@@ -371,6 +381,158 @@ def soak(url: str, backend: str, *, duration_s: float, clients: int, log: Path |
     return verify(url, backend, tally, elapsed, clients)
 
 
+# --------------------------------------------------------------------------- write-lock scenarios
+
+
+@dataclass
+class Timed:
+    """Latencies (s) and statuses of one kind of request; transport errors count as status 0."""
+
+    latencies: list[float] = field(default_factory=list)
+    statuses: Counter[int] = field(default_factory=Counter)
+
+    def add(self, started: float, status: int) -> None:
+        self.latencies.append(time.perf_counter() - started)
+        self.statuses[status] += 1
+
+    def describe(self) -> str:
+        ordered = sorted(self.latencies)
+        if not ordered:
+            return "no requests"
+        return (f"n={len(ordered)} p50 {_percentile(ordered, 0.50):.1f} ms, p95 {_percentile(ordered, 0.95):.1f} ms, "
+                f"p99 {_percentile(ordered, 0.99):.1f} ms, max {ordered[-1] * 1000:.1f} ms; "
+                f"statuses {dict(sorted(self.statuses.items()))}")
+
+    @property
+    def server_errors(self) -> int:
+        return sum(n for status, n in self.statuses.items() if status >= 500 or status == 0)
+
+
+def _timed_call(http: httpx.Client, timed: Timed, lock: threading.Lock, method: str, url: str,
+                **kwargs: Any) -> httpx.Response | None:
+    started = time.perf_counter()
+    try:
+        response = http.request(method, url, **kwargs)
+    except httpx.TransportError:
+        with lock:
+            timed.add(started, 0)
+        return None
+    with lock:
+        timed.add(started, response.status_code)
+    return response
+
+
+def import_scenario(url: str, *, rows: int, writers: int, log: Path | None = None) -> str:
+    """A writer's latency while another tenant's ``rows``-row student import is in flight."""
+    data = seed(url)
+    body = _student_csv(data.programs[0], [f"{PREFIX}BULK-{i:07d}" for i in range(rows)])
+    lock = threading.Lock()
+    writes, imports = Timed(), Timed()
+    importing = threading.Event()
+    done = threading.Event()
+
+    def writer(index: int, base: str) -> None:
+        headers = {"Authorization": f"Bearer {data.keys['college1']}"}
+        counter = 0
+        with httpx.Client(timeout=120) as http:
+            while not done.is_set():
+                counter += 1
+                student = {"program_id": data.programs[1], "student_no": f"{PREFIX}W{index:02d}-{counter:06d}",
+                           "name": "测试学生", "skills": ["Python"], "grade": 70}
+                in_flight = importing.is_set()
+                started = time.perf_counter()
+                try:
+                    response = http.post(base + f"{API}/students", json=student, headers=headers)
+                    status = response.status_code
+                except httpx.TransportError:
+                    status = 0
+                # Only writes that started and ended while the import ran measure the lock.
+                if in_flight and importing.is_set():
+                    with lock:
+                        writes.add(started, status)
+
+    with running_app(url, log=log) as server:
+        threads = [threading.Thread(target=writer, args=(i, server.base), daemon=True) for i in range(writers)]
+        for thread in threads:
+            thread.start()
+        time.sleep(1.0)  # writers warmed up
+        with httpx.Client(timeout=600) as http:
+            importing.set()
+            response = _timed_call(http, imports, lock, "POST", server.base + f"{API}/students/import",
+                                   headers={"Authorization": f"Bearer {data.keys['college0']}"},
+                                   files={"file": ("students.csv", body, "text/csv")})
+            importing.clear()
+        done.set()
+        for thread in threads:
+            thread.join()
+    created = response.json().get("created") if response is not None and response.status_code == 201 else None
+    return (f"import of {rows} rows ({len(body) / 1e6:.1f} MB CSV): {imports.describe()}, created {created}\n"
+            f"  {writers} writers of another tenant (POST /students) during the import: {writes.describe()}")
+
+
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def signin_scenario(url: str, *, flooders: int, readers: int, duration_s: float, log: Path | None = None) -> str:
+    """Readers' latency alone, then during a flood of sign-ins with unknown usernames."""
+    data = seed(url)
+    lock = threading.Lock()
+    quiet, loud, signins = Timed(), Timed(), Timed()
+    phase: dict[str, Timed | None] = {"reads": quiet}
+    stop = threading.Event()
+
+    def reader(base: str) -> None:
+        headers = {"Authorization": f"Bearer {data.keys['college0']}"}
+        with httpx.Client(timeout=120) as http:
+            while not stop.is_set():
+                timed = phase["reads"]
+                started = time.perf_counter()
+                try:
+                    status = http.get(base + f"{API}/openings?limit=20", headers=headers).status_code
+                except httpx.TransportError:
+                    status = 0
+                if timed is not None and phase["reads"] is timed:
+                    with lock:
+                        timed.add(started, status)
+
+    def flooder(index: int, base: str, until: float) -> None:
+        with httpx.Client(timeout=120) as http:
+            page = http.get(base + "/login")
+            token = _CSRF.search(page.text)
+            if token is None:
+                raise RuntimeError("no CSRF token on /login")
+            counter = 0
+            while time.monotonic() < until:
+                counter += 1
+                # A new unknown name each time: never locked out, each one a full password check.
+                form = {"csrf_token": token.group(1), "username": f"nobody-{index}-{counter}",
+                        "password": "not-the-password"}
+                _timed_call(http, signins, lock, "POST", base + "/login", data=form)
+
+    with running_app(url, log=log) as server:
+        threads = [threading.Thread(target=reader, args=(server.base,), daemon=True) for _ in range(readers)]
+        for thread in threads:
+            thread.start()
+        time.sleep(duration_s / 2)
+        phase["reads"] = None  # the flood's start-up is in neither phase
+        until = time.monotonic() + duration_s
+        floods = [threading.Thread(target=flooder, args=(i, server.base, until), daemon=True)
+                  for i in range(flooders)]
+        for thread in floods:
+            thread.start()
+        time.sleep(1.0)
+        phase["reads"] = loud
+        for thread in floods:
+            thread.join()
+        phase["reads"] = None
+        stop.set()
+        for thread in threads:
+            thread.join()
+    return (f"{readers} readers (GET /openings) alone: {quiet.describe()}\n"
+            f"  the same readers during a flood of {flooders} sign-in clients: {loud.describe()}\n"
+            f"  sign-ins with unknown usernames: {signins.describe()}")
+
+
 # --------------------------------------------------------------------------- command line
 
 
@@ -405,17 +567,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of load per database")
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--scenarios", default="mixed,import,signin",
+                        help="mixed (the soak above), import and signin (the write-lock scenarios)")
+    parser.add_argument("--import-rows", type=int, default=40_000)
+    parser.add_argument("--writers", type=int, default=4, help="writer threads during the import")
+    parser.add_argument("--flooders", type=int, default=16, help="sign-in threads of the flood")
+    parser.add_argument("--readers", type=int, default=4, help="reader threads during the flood")
     args = parser.parse_args(argv)
     failed = False
+    scenarios = args.scenarios.split(",")
     for backend in args.backends.split(","):
-        with tempfile.TemporaryDirectory(prefix="chanjiao-soak-") as tmp, database(backend, Path(tmp)) as url:
-            _migrate(url)
-            report = soak(url, backend, duration_s=args.duration, clients=args.clients)
-        print(report.summary(), flush=True)
-        for problem in (report.server_errors[:5] + report.students_missing[:5] + report.students_duplicated[:5]
-                        + report.students_phantom[:5] + report.openings_wrong[:5]):
-            print("  ", problem)
-        failed |= not report.ok
+        for scenario in scenarios:
+            with tempfile.TemporaryDirectory(prefix="chanjiao-soak-") as tmp, database(backend, Path(tmp)) as url:
+                _migrate(url)
+                if scenario == "mixed":
+                    report = soak(url, backend, duration_s=args.duration, clients=args.clients)
+                    print(report.summary(), flush=True)
+                    for problem in (report.server_errors[:5] + report.students_missing[:5]
+                                    + report.students_duplicated[:5] + report.students_phantom[:5]
+                                    + report.openings_wrong[:5]):
+                        print("  ", problem)
+                    failed |= not report.ok
+                elif scenario == "import":
+                    print(f"{backend}: " + import_scenario(url, rows=args.import_rows, writers=args.writers),
+                          flush=True)
+                elif scenario == "signin":
+                    print(f"{backend}: " + signin_scenario(url, flooders=args.flooders, readers=args.readers,
+                                                           duration_s=args.duration), flush=True)
+                else:
+                    parser.error(f"unknown scenario {scenario!r}")
     return 1 if failed else 0
 
 
