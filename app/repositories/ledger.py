@@ -86,6 +86,12 @@ class LedgerRepository:
         return int(self.session.scalar(select(func.count()).select_from(Placement).where(
             Placement.run_id == run_id, answered)) or 0)
 
+    def count_with_status(self, run_ids: Sequence[int], statuses: Collection[str]) -> int:
+        if not run_ids:
+            return 0
+        return int(self.session.scalar(select(func.count()).select_from(Placement).where(
+            Placement.run_id.in_(list(run_ids)), Placement.status.in_(list(statuses)))) or 0)
+
     def add_stale_reason(self, run_ids: Iterable[int], reason: str) -> None:
         for run in self.session.scalars(select(AllocationRun).where(AllocationRun.id.in_(sorted(set(run_ids))))):
             run.stale_reasons = [*run.stale_reasons, reason]

@@ -241,6 +241,44 @@ class RunService:
         self.ledger.publish(run, parent)
         return run
 
+    def publication_preview(self, run_id: int) -> dict[str, Any]:
+        """What publishing the run would do, for a confirmation: the offers it makes, the round it
+        supersedes (with its unanswered offers), the placements carried over, and every reason it
+        would be refused now."""
+        self._require_scheduler()
+        run = self._get(run_id)
+        ledger = LedgerRepository(self.session)
+        parent = self._get(run.parent_run_id) if run.parent_run_id is not None else None
+        head = ledger.published_head(run.kind, run.scope_key)
+        blocked: list[dict[str, Any]] = []
+        if run.status != RunStatus.SUCCEEDED:
+            blocked.append({"code": "run_state", "params": {"run_id": run.id, "current_status": run.status.value,
+                                                            "target": RunStatus.PUBLISHED.value}})
+        elif parent is None and head is not None:
+            blocked.append({"code": "scope_published", "params": {"current_run_id": head.id}})
+        elif parent is not None and parent.status != RunStatus.PUBLISHED:
+            blocked.append({"code": "not_current_round", "params": {"run_id": parent.id}})
+        findings = publication_findings(self.session, run, parent) if not blocked else []
+        chain = ledger.chain_ids(run)
+        return {
+            "run": run, "parent": parent,
+            "offers": ledger.count_with_status([run.id], [PlacementStatus.PROPOSED.value]),
+            "superseded_offers": ledger.count_with_status([parent.id], [PlacementStatus.PUBLISHED.value])
+            if parent is not None else 0,
+            "carried": len(ledger.live_ids(chain[1:])),
+            "blocked": blocked,
+            "reasons": [{"code": f.code, "message": f.message, "params": f.params} for f in findings],
+        }
+
+    def supplementary_round(self, run_id: int) -> AllocationRun:
+        """The next round after a published run: its scope, mode and parameters, its live placements
+        locked and its remaining seats offered again."""
+        source = self._get(run_id)
+        create = RunCreate(kind=source.kind, mode=source.mode, scope=RunScope.model_validate(source.scope),
+                           parameters=RunParameters.model_validate(source.parameters), supplementary_to=source.id)
+        run, _ = self.submit(create)
+        return run
+
     def withdraw(self, run_id: int) -> AllocationRun:
         """Take back a published run that has no answers yet (its parent round, if any, is current
         again)."""

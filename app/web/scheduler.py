@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -11,7 +12,7 @@ from pydantic import ValidationError
 
 from app.db.models import RESULT_RUN_STATUSES, AllocationRun, Role, RunKind, RunMode
 from app.errors import Conflict, Unprocessable
-from app.run_schemas import RunCreate, RunKpis
+from app.run_schemas import RunCreate, RunFork, RunKpis
 from app.services.placement_views import PlacementViews
 from app.services.run_exports import export_run
 from app.services.runs import FINISHED, RunService
@@ -31,7 +32,7 @@ from app.web.core import (
     require,
 )
 from app.web.forms import field_errors
-from app.web.messages import service_message
+from app.web.messages import reason_messages, service_message
 
 router = APIRouter(route_class=WebRoute, dependencies=[Depends(check_csrf)], include_in_schema=False)
 
@@ -146,7 +147,30 @@ def run_detail(request: Request, run_id: WebId, session: DbDep, user: UserDep) -
     charts = _charts(request, session, principal, run, kpis) if kpis else []
     unplaced = service.unplaced(run_id) if run.status in RESULT_RUN_STATUSES else []
     return render(request, "scheduler/run.html", {"run": run, "kpis": kpis, "charts": charts,
-                                                  "unplaced_count": len(unplaced), "finished": run.status in FINISHED})
+                                                  "unplaced_count": len(unplaced), "finished": run.status in FINISHED,
+                                                  "explained_error": _with_names(session, principal, run.error)})
+
+
+_NAMED = re.compile(r"\b(college|enterprise|program) (\d{1,10})\b")
+
+
+def _with_names(session: Any, principal: Any, text: str | None) -> str:
+    """An infeasibility or failure names colleges, enterprises and programs by id (the solver knows
+    no names): show the names people know them by."""
+    if not text:
+        return ""
+    found: dict[str, set[int]] = {"college": set(), "enterprise": set(), "program": set()}
+    for kind, number in _NAMED.findall(text):
+        found[kind].add(int(number))
+    names = PlacementViews(session, principal).names(colleges=found["college"], enterprises=found["enterprise"],
+                                                     programs=found["program"])
+    table = {"college": names["colleges"], "enterprise": names["enterprises"], "program": names["programs"]}
+
+    def name_of(match: re.Match[str]) -> str:
+        label = table[match.group(1)].get(int(match.group(2)))
+        return f"{match.group(1)} «{label}»" if label else match.group(0)
+
+    return _NAMED.sub(name_of, text)
 
 
 @router.get("/runs/{run_id}/status")
@@ -157,6 +181,60 @@ def run_status(request: Request, run_id: WebId, session: DbDep, user: UserDep) -
     finished = run.status in FINISHED
     headers = {"HX-Refresh": "true"} if finished and is_htmx(request) else None
     return render(request, "fragments/run_status.html", {"run": run, "finished": finished}, headers=headers)
+
+
+@router.get("/runs/{run_id}/publish")
+def confirm_publish(request: Request, run_id: WebId, session: DbDep, user: UserDep) -> Response:
+    """Publishing cannot be taken back once anyone answers: the page says first what it will do."""
+    principal = require(user, *SCHEDULER)
+    preview = RunService(session, principal).publication_preview(run_id)
+    g = gettext_of(request)
+    problems = [service_message(g, _coded(b)) for b in preview["blocked"]] + reason_messages(g, preview["reasons"])
+    return render(request, "scheduler/publish.html", {**preview, "problems": problems})
+
+
+def _coded(blocked: dict[str, Any]) -> Conflict:
+    return Conflict("", code=str(blocked["code"]), params=dict(blocked["params"]))
+
+
+@router.post("/runs/{run_id}/withdraw")
+def withdraw(request: Request, run_id: WebId, session: DbDep, user: UserDep) -> Response:
+    principal = require(user, *SCHEDULER)
+    RunService(session, principal).withdraw(run_id)
+    flash(request, "ok", gettext_of(request).gettext("Run %(id)d withdrawn: its offers are no longer shown.")
+          % {"id": run_id})
+    return redirect(f"/runs/{run_id}")
+
+
+@router.post("/runs/{run_id}/supplementary")
+def supplementary(request: Request, run_id: WebId, session: DbDep, user: UserDep) -> Response:
+    principal = require(user, *SCHEDULER)
+    run = RunService(session, principal).supplementary_round(run_id)
+    flash(request, "ok", gettext_of(request).gettext("Supplementary round %(round)d queued as run %(id)d.")
+          % {"round": run.round, "id": run.id})
+    return redirect(f"/runs/{run.id}")
+
+
+@router.post("/runs/{run_id}/fork")
+async def fork(request: Request, run_id: WebId, session: DbDep, user: UserDep) -> Response:
+    """A what-if of the same round with some parameters changed (empty fields keep the run's)."""
+    principal = require(user, *SCHEDULER)
+    form = await request.form()
+    values = {k: v for k, v in form.items() if isinstance(v, str) and v.strip() and k in FORK_FIELDS}
+    mode = values.pop("mode", None)
+    changed: dict[str, Any] = dict(values)
+    if "fairness" in form:
+        changed["fairness"] = form.get("fairness") == "true"
+    service = RunService(session, principal)
+    try:
+        run = service.fork(run_id, RunFork.model_validate({"mode": mode, "parameters": changed}))
+    except ValidationError as exc:
+        raise Unprocessable("invalid fork", [dict(e) for e in exc.errors(include_url=False)]) from exc
+    flash(request, "ok", gettext_of(request).gettext("Run %(id)d queued.") % {"id": run.id})
+    return redirect(f"/runs/{run.id}")
+
+
+FORK_FIELDS = ("mode", "seed", "time_limit_s", "college_floor", "program_floor", "default_quota", "top_k")
 
 
 @router.post("/runs/{run_id}/publish")

@@ -144,3 +144,43 @@ def test_the_office_answers_a_term_on_its_placements_page(as_user: Login, market
     assert f'id="placement-{first}"' not in standing.text and f'id="placement-{second}"' not in standing.text
     declined_only = client.get("/placements", params={"status": "declined"})
     assert f'id="placement-{second}"' in declined_only.text
+
+
+def test_the_scheduler_runs_a_term_from_the_run_page(as_user: Login, market: dict[str, Any],
+                                                     session_factory: Any) -> None:
+    """Publish after a confirmation that says what it does, a what-if of the same round, a
+    supplementary round, withdrawal, and a comparison with the parameters side by side."""
+    from app.settings import Settings
+    from app.worker import Worker
+
+    worker = Worker(session_factory, Settings(database_url="sqlite://", solve_in_subprocess=False,
+                                              allocation_executor="inline", worker_heartbeat_s=3600), owner="t")
+    client = as_user("scheduler")
+    token = csrf_of(client.get("/runs").text)
+    first = client.post("/runs", data={"csrf_token": token, "kind": "internship", "mode": "optimal", "term": TERM},
+                        follow_redirects=False).headers["location"]
+    run_id = int(first.rsplit("/", 1)[1])
+    worker.run_once()
+    page = client.get(first)
+    assert f'href="/runs/{run_id}/publish"' in page.text
+    confirm = client.get(f"/runs/{run_id}/publish")
+    assert confirm.status_code == 200 and "将向院校和企业发布" in confirm.text
+    what_if = client.post(f"/runs/{run_id}/fork", data={"csrf_token": token, "seed": "7", "mode": ""},
+                          follow_redirects=False)
+    assert what_if.status_code == 303
+    fork_id = int(what_if.headers["location"].rsplit("/", 1)[1])
+    worker.run_once()
+    assert client.post(f"/runs/{run_id}/publish", data={"csrf_token": token}).status_code == 200
+    # The what-if of round 1 can no longer be published: the page says why, in Chinese.
+    blocked = client.get(f"/runs/{fork_id}/publish")
+    assert "当前无法发布" in blocked.text and "已有已发布的分配结果" in blocked.text
+    compared = client.get("/runs/compare", params={"ids": [run_id, fork_id]})
+    assert compared.status_code == 200 and "随机种子" in compared.text and ">7<" in compared.text
+    withdrawn = client.post(f"/runs/{run_id}/withdraw", data={"csrf_token": token}, follow_redirects=True)
+    assert "已撤回" in withdrawn.text
+    assert client.post(f"/runs/{fork_id}/publish", data={"csrf_token": token}).status_code == 200
+    second = client.post(f"/runs/{fork_id}/supplementary", data={"csrf_token": token}, follow_redirects=False)
+    assert second.status_code == 303
+    worker.run_once()
+    second_page = client.get(second.headers["location"])
+    assert "接续运行" in second_page.text and f"#{fork_id}" in second_page.text

@@ -62,7 +62,11 @@ def _walk(o: dict[str, Any]) -> dict[str, Walk]:
             ("POST", f"/placements/{o['placement']}/withdraw", [("college_b", 404), ("enterprise_a", 403)])],
         "/runs/{run_id}": [("GET", f"/runs/{run}", [("college_a", 403), ("enterprise_a", 403)])],
         "/runs/{run_id}/status": [("GET", f"/runs/{run}/status", [("college_a", 403)])],
-        "/runs/{run_id}/publish": [("POST", f"/runs/{run}/publish", [("college_a", 403), ("enterprise_a", 403)])],
+        "/runs/{run_id}/publish": [("POST", f"/runs/{run}/publish", [("college_a", 403), ("enterprise_a", 403)]),
+                                   ("GET", f"/runs/{run}/publish", [("college_a", 403), ("scheduler", 200)])],
+        "/runs/{run_id}/withdraw": [("POST", f"/runs/{run}/withdraw", [("college_a", 403), ("enterprise_a", 403)])],
+        "/runs/{run_id}/supplementary": [("POST", f"/runs/{run}/supplementary", [("college_a", 403)])],
+        "/runs/{run_id}/fork": [("POST", f"/runs/{run}/fork", [("college_a", 403), ("enterprise_a", 403)])],
         "/runs/{run_id}/cancel": [("POST", f"/runs/{run}/cancel", [("college_a", 403)])],
         "/runs/{run_id}/export": [("GET", f"/runs/{run}/export", [("college_a", 404), ("enterprise_a", 404)])],
     }
