@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,10 +139,31 @@ def read_needs(path: Path) -> list[Need]:
     return out
 
 
-def rank_needs(index: CatalogIndex, needs: Sequence[Need], top: int, out: TextIO) -> list[str]:
-    """Write ranked rows for every need; return warnings for needs that could not be ranked."""
+FIELDS = ("title", "description", "skills")
+
+
+def parse_fields(value: str) -> tuple[str, ...]:
+    """The NEEDS columns to rank on: a comma-separated subset of title,description,skills."""
+    fields = tuple(dict.fromkeys(f.strip().lower() for f in value.split(",") if f.strip()))
+    unknown = [f for f in fields if f not in FIELDS]
+    if unknown or not fields:
+        raise InputError(f"--fields: {', '.join(unknown) or 'nothing'} is not a list of {','.join(FIELDS)}")
+    return fields
+
+
+def rank_needs(
+    index: CatalogIndex, needs: Sequence[Need], top: int, out: TextIO, fields: Sequence[str] = FIELDS
+) -> list[str]:
+    """Write ranked rows for every need; return warnings for needs that could not be ranked.
+
+    Title and description are the need's text; skills are their own term, each weighted by how
+    specific it is among these needs (a tool that every need lists says little).
+    """
     from matching.scoring import Unscorable
-    from matching.scoring.catalog import need_text
+    from matching.scoring.catalog import skill_specificity
+
+    use = set(fields)
+    specificity = skill_specificity([n.skills for n in needs]) if "skills" in use else None
 
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(OUT_COLUMNS)
@@ -158,7 +180,14 @@ def rank_needs(index: CatalogIndex, needs: Sequence[Need], top: int, out: TextIO
     with progress:
         task = progress.add_task("rank", total=len(needs))
         for need in needs:
-            result = index.rank(need_text(need.title, need.description, need.skills), top, need.id)
+            result = index.rank_need(
+                need.title if "title" in use else "",
+                need.description if "description" in use else "",
+                need.skills if "skills" in use else (),
+                top,
+                need.id,
+                specificity=specificity,
+            )
             if isinstance(result, Unscorable):
                 warnings.append(f"need {need.id!r}: not ranked, {result.reason}")
             else:
@@ -175,24 +204,40 @@ def register(cli: typer.Typer) -> None:
         needs: Path = typer.Option(..., "--needs", help="CSV with columns id,title,description,skills."),
         top: int = typer.Option(10, "--top", min=1, help="Rows per need (fewer if the catalogue is smaller)."),
         out: Path = typer.Option(..., "--out", help="Output CSV: need_id,rank,code,score (rank 1 = best)."),
+        fields: str = typer.Option(
+            ",".join(FIELDS), "--fields", help="NEEDS columns to rank on, a subset of title,description,skills."
+        ),
+        no_lexicon: bool = typer.Option(
+            False, "--no-lexicon", help="Rank without the job-title lexicon (title cleaning and affixes stay)."
+        ),
     ) -> None:
-        """Rank catalogue entries for each need by text fit (Chinese or English)."""
+        """Rank catalogue entries for each need by text fit (Chinese or English); prints its timing."""
+        started, cpu_started = time.perf_counter(), time.process_time()
         try:
+            use = parse_fields(fields)
             entries = read_catalog(catalog)
             need_rows = read_needs(needs)
         except InputError as exc:
             console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
-        from matching.scoring import CatalogIndex
+        import dataclasses
 
+        from app.data import job_title_expander
+        from matching.scoring import CatalogIndex
+        from matching.scoring.jobtitles import JobTitleExpander
+
+        expander = job_title_expander()
+        if no_lexicon:
+            expander = JobTitleExpander(dataclasses.replace(expander.vocabulary, lexicon={}))
         try:
-            index = CatalogIndex.build(entries)
+            index = CatalogIndex.build(entries, expander=expander)
         except ValueError as exc:
             console.print(f"[red]error:[/red] {catalog}: {exc}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
         try:
+            built = time.perf_counter()
             with out.open("w", encoding="utf-8", newline="") as fh:
-                warnings = rank_needs(index, need_rows, top, fh)
+                warnings = rank_needs(index, need_rows, top, fh, use)
         except OSError as exc:
             console.print(f"[red]error:[/red] cannot write {out}: {exc.strerror}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
@@ -200,3 +245,9 @@ def register(cli: typer.Typer) -> None:
             console.print(f"[yellow]warning:[/yellow] {w}", highlight=False, soft_wrap=True)
         ranked = len(need_rows) - len(warnings)
         console.print(f"ranked {ranked} of {len(need_rows)} needs against {len(index.entries)} entries → {out}")
+        done = time.perf_counter()
+        console.print(
+            f"time: {done - started:.2f} s wall ({built - started:.2f} s reading and indexing, "
+            f"{done - built:.2f} s ranking), {time.process_time() - cpu_started:.2f} s CPU",
+            highlight=False,
+        )

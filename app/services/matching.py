@@ -14,6 +14,7 @@ from typing import Any
 import scipy.sparse as sp
 from sqlalchemy.orm import Session
 
+from app.data import job_title_expander
 from app.db.models import Role
 from app.errors import NotFound, NotScorable, Unprocessable
 from app.repositories.entities import CourseNeedRepository, OpeningRepository, ProgramRepository, StudentRepository
@@ -219,7 +220,7 @@ class _CatalogueCache:
         with self._lock:
             index = self._entries.get(key)
         if index is None:
-            index = CatalogIndex.build(build())
+            index = CatalogIndex.build(build(), expander=job_title_expander())
             with self._lock:
                 stale = [k for k in self._entries if k[0] == key[0]]
                 for k in stale:

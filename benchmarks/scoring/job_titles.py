@@ -17,23 +17,29 @@ lexicon was written while its titles were known (reported, not a measure of gene
 evaluated at the end.  The independent check ranks ESCO v1.2.0 alternative labels (a source the
 lexicon was never written from) against ESCO occupations (preferred label; description).
 
-Methods: ``before`` is the scorer without title normalisation and lexicon expansion (the ranking
-of the original ``CatalogIndex``); ``after`` is ``CatalogIndex`` with its defaults.
+Methods: ``plain`` is the two-term text ranking (no title handling, no group term); ``no
+lexicon`` is the shipped vocabulary without its lexicon rows (cleaning, brands, affixes, roles)
+with the group term, as ``chanjiao rank --no-lexicon`` ranks; ``default`` is what the service and
+``chanjiao rank`` use (the shipped vocabulary and the group term); ``default, no group`` drops
+the group term.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.data import job_title_expander, title_vocabulary
 from benchmarks.scoring.worlds import read_csv
 from matching.domain import CatalogEntry
 from matching.scoring import CatalogIndex
 from matching.scoring.catalog import NAME_WEIGHT, need_text
+from matching.scoring.jobtitles import JobTitleExpander
 
 HERE = Path(__file__).resolve().parent / "data"
 DEPTH = 100
@@ -111,9 +117,17 @@ def tasks() -> list[tuple[str, list[CatalogEntry], list[Query]]]:
             ("ESCO alt label → ESCO (en)", esco_entries, esco)]
 
 
+def no_lexicon() -> JobTitleExpander:
+    """The shipped vocabulary without its lexicon rows: cleaning, brands, affixes and roles only."""
+    vocab = title_vocabulary()
+    return JobTitleExpander(dataclasses.replace(vocab, lexicon={}))
+
+
 def methods(entries: list[CatalogEntry]) -> dict[str, CatalogIndex]:
-    return {"plain": CatalogIndex.build(entries, expander=None, title_name_weight=NAME_WEIGHT),
-            "default": CatalogIndex.build(entries)}
+    return {"plain": CatalogIndex.build(entries, expander=None, title_name_weight=NAME_WEIGHT, group_weight=0.0),
+            "no lexicon": CatalogIndex.build(entries, expander=no_lexicon()),
+            "default, no group": CatalogIndex.build(entries, expander=job_title_expander(), group_weight=0.0),
+            "default": CatalogIndex.build(entries, expander=job_title_expander())}
 
 
 PARTS = {"dev": (("dev", "v1"), ("dev", "v2")), "seen": (("seen", "v1"),), "test": (("test", "v2"),)}

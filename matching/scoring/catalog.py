@@ -13,15 +13,30 @@ The score of an entry is a convex mix of cosine similarities in the mixed-script
   text and name.  Present only when the title holds a lexicon word or a generic affix, with a
   lower weight than the need's own text.
 
+- ``skills_similarity`` (``rank_need`` with skills): the need's skills against the entry's whole
+  text, each skill weighted by its specificity (``skill_specificity``: a tool that every need
+  lists says little), instead of the skills being pasted into the need's text;
+- ``group_similarity``: the need against the entry's group (its 小类 for 大典 细类 codes, its
+  broad occupation for O*NET-SOC codes, its 专业类 for six-digit majors: ``group_of``), i.e. the
+  normalised sum of the members' vectors.  When the evidence is split between siblings of one
+  group, the group as a whole outranks a lone entry elsewhere before the entries' own terms
+  choose among the siblings.  An entry without siblings is its own group.
+
+Entry names and descriptions are compared without their exclusion clauses (O*NET's "…, Except
+Technical and Scientific Products", "Excludes …" sentences, Chinese ``（不含…）``): the
+excluded words name what the entry is *not*.
+
 Weights sum to one, so scores lie in [0, 1] and the contributions add up to the score exactly.
-A need whose title has no lexicon word and nothing to normalise is ranked exactly as by the two
-text terms alone.
+A need whose title has nothing to clean, no lexicon word and nothing to normalise is ranked
+exactly as by the two text terms (and the group term) alone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -34,14 +49,19 @@ from matching.scoring.text import TextSpace, has_content, normalize
 __all__ = [
     "EXPANSION_NAME_SHARE",
     "EXPANSION_WEIGHT",
+    "GROUP_WEIGHT",
     "NAME_WEIGHT",
     "SHORT_TITLE_CHARS",
+    "SKILLS_WEIGHT",
     "TEXT_WEIGHT",
     "TITLE_NAME_WEIGHT",
     "CatalogIndex",
     "entry_text",
+    "group_of",
+    "match_name",
     "need_text",
     "rank_catalog",
+    "skill_specificity",
 ]
 
 # Whole text carries most of the evidence; the name is a short, high-precision field.
@@ -55,13 +75,65 @@ SHORT_TITLE_CHARS = 40
 # rest, in the proportions above), and the share of the name within the expansion similarity.
 EXPANSION_WEIGHT = 0.4
 EXPANSION_NAME_SHARE = 0.5
+# Share of the group term, and of the skills term for a need with skills (fitted on dev data:
+# benchmarks/scoring/RESULTS.md).
+GROUP_WEIGHT = 0.0
+SKILLS_WEIGHT = 0.1
 
-_DEFAULT_EXPANDER = JobTitleExpander()
+_EXCEPT = re.compile(r",?\s+except\b.*$|[(（]\s*(?:不含|除)[^)）]*[)）]", re.IGNORECASE)
+_EXCLUDES = re.compile(r"(?:^|(?<=[.!?]))\s*(?:excludes?|does not include)\b[^.]*(?:\.|$)", re.IGNORECASE)
+_HYPHEN_CODE = re.compile(r"^(\d+-\d+-\d+)-\d+$")
+_SOC_CODE = re.compile(r"^(\d{2}-\d{3})\d(?:\.\d+)?$")
+_MAJOR_CODE = re.compile(r"^(\d{4})\d{2}$")
+
+
+def match_name(name: str) -> str:
+    """An entry name as compared with needs: without its exclusion clause ("…, Except X")."""
+    return _EXCEPT.sub("", name).strip() or name
+
+
+def _match_description(text: str) -> str:
+    return _EXCLUDES.sub(" ", text).strip() if text else text
+
+
+def group_of(code: str) -> str | None:
+    """The group an entry's code belongs to, read from the code's own hierarchy, or ``None``.
+
+    大典 ``4-04-05-01`` → 小类 ``4-04-05``; O*NET-SOC ``15-1252.00`` → broad occupation
+    ``15-125``; a six-digit major ``510205`` → 专业类 ``5102``.
+    """
+    for pattern in (_HYPHEN_CODE, _SOC_CODE, _MAJOR_CODE):
+        m = pattern.match(code.strip())
+        if m:
+            return m.group(1)
+    return None
 
 
 def entry_text(entry: CatalogEntry) -> str:
     """All text of a catalogue entry, name first."""
     return "\n".join(p for p in (entry.name, entry.description, " ".join(entry.keywords)) if p)
+
+
+def _entry_match_text(entry: CatalogEntry) -> str:
+    parts = (match_name(entry.name), _match_description(entry.description), " ".join(entry.keywords))
+    return "\n".join(p for p in parts if p)
+
+
+def skill_specificity(skill_lists: Sequence[Sequence[str]]) -> dict[str, float]:
+    """Weight in [0, 1] of every skill: log(N / df) / log(N) over the needs that list skills.
+
+    A skill every need lists gets 0, one listed once gets 1 (NFKC, case-folded keys).
+    """
+    lists = [{normalize(s).strip() for s in skills if normalize(s).strip()} for skills in skill_lists]
+    lists = [s for s in lists if s]
+    n = len(lists)
+    df: dict[str, int] = {}
+    for skills in lists:
+        for s in skills:
+            df[s] = df.get(s, 0) + 1
+    if n < 2:
+        return dict.fromkeys(df, 1.0)
+    return {s: math.log(n / d) / math.log(n) for s, d in df.items()}
 
 
 def need_text(title: str, description: str = "", skills: Sequence[str] = ()) -> str:
@@ -80,44 +152,68 @@ class CatalogIndex:
     space: TextSpace
     full: sp.csr_matrix  # entries × features, unit rows
     names: sp.csr_matrix
-    expander: JobTitleExpander | None = _DEFAULT_EXPANDER
+    expander: JobTitleExpander | None = None
     title_name_weight: float = TITLE_NAME_WEIGHT
     expansion_weight: float = EXPANSION_WEIGHT
     expansion_name_share: float = EXPANSION_NAME_SHARE
+    group_weight: float = GROUP_WEIGHT
+    skills_weight: float = SKILLS_WEIGHT
+    groups: sp.csr_matrix | None = None  # entries' groups × features, unit rows
+    group_index: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     @classmethod
     def build(
         cls,
         entries: Sequence[CatalogEntry],
-        expander: JobTitleExpander | None = _DEFAULT_EXPANDER,
+        expander: JobTitleExpander | None = None,
         title_name_weight: float = TITLE_NAME_WEIGHT,
         expansion_weight: float = EXPANSION_WEIGHT,
         expansion_name_share: float = EXPANSION_NAME_SHARE,
+        group_weight: float = GROUP_WEIGHT,
+        skills_weight: float = SKILLS_WEIGHT,
     ) -> CatalogIndex:
         """Fit the text space on the catalogue itself and vectorise every entry.
 
-        ``expander`` normalises and expands job titles (the built-in lexicon by default; pass
-        ``JobTitleExpander(lexicon=...)`` for another, or ``None`` for none).  With
-        ``expander=None`` and ``title_name_weight=NAME_WEIGHT`` the ranking is the plain
-        two-term text ranking.
+        ``expander`` cleans, normalises and expands job titles (``None``: no title handling; the
+        service passes one built on its shipped vocabulary).  ``group_weight`` is the share of
+        the group term (0 turns it off), ``skills_weight`` that of a need's skills in
+        ``rank_need``.  With ``expander=None``, ``title_name_weight=NAME_WEIGHT`` and
+        ``group_weight=0`` the ranking is the plain two-term text ranking.
         """
-        for w in (title_name_weight, expansion_weight, expansion_name_share):
+        for w in (title_name_weight, expansion_weight, expansion_name_share, group_weight, skills_weight):
             if not 0.0 <= w <= 1.0:
                 raise ValueError("weights must lie in [0, 1]")
         kept = tuple(e for e in entries if has_content(entry_text(e)))
         if not kept:
             raise ValueError("the catalogue has no entry with any text")
-        texts = [entry_text(e) for e in kept]
-        space = TextSpace.fit(texts)
+        space = TextSpace.fit([entry_text(e) for e in kept])
+        full = space.transform([_entry_match_text(e) for e in kept])
+        # Each entry's group: its code's group when that has two members or more, else itself.
+        keys = [group_of(e.code) or f"\0{e.code}" for e in kept]
+        counts: dict[str, int] = {}
+        for k in keys:
+            counts[k] = counts.get(k, 0) + 1
+        keys = [k if counts[k] > 1 else f"\0{e.code}" for k, e in zip(keys, kept, strict=True)]
+        order = {k: i for i, k in enumerate(dict.fromkeys(keys))}
+        group_index = np.array([order[k] for k in keys], dtype=np.int64)
+        member = sp.csr_matrix((np.ones(len(kept)), (group_index, np.arange(len(kept)))), shape=(len(order), len(kept)))
+        groups = sp.csr_matrix(member @ full)
+        norms = np.sqrt(np.asarray(groups.multiply(groups).sum(axis=1)).ravel())
+        norms[norms == 0.0] = 1.0
+        groups = sp.csr_matrix(sp.diags(1.0 / norms) @ groups)
         return cls(
             entries=kept,
             space=space,
-            full=space.transform(texts),
-            names=space.transform([e.name for e in kept]),
+            full=full,
+            names=space.transform([match_name(e.name) for e in kept]),
             expander=expander,
             title_name_weight=title_name_weight,
             expansion_weight=expansion_weight,
             expansion_name_share=expansion_name_share,
+            group_weight=group_weight,
+            skills_weight=skills_weight,
+            groups=groups,
+            group_index=group_index,
         )
 
     def rank(self, query: str, top_k: int = 10, query_id: str = "") -> list[Ranked] | Unscorable:
@@ -127,7 +223,52 @@ class CatalogIndex:
         """
         if top_k < 1:
             raise ValueError("top_k must be at least 1")
-        terms = self._terms(query, query_id)
+        return self._ranked(self._terms(query, query_id), top_k)
+
+    def rank_need(
+        self,
+        title: str,
+        description: str = "",
+        skills: Sequence[str] = (),
+        top_k: int = 10,
+        query_id: str = "",
+        specificity: Mapping[str, float] | None = None,
+        extra: Sequence[tuple[str, float, np.ndarray]] = (),
+    ) -> list[Ranked] | Unscorable:
+        """Rank for a need given by fields: title and description as text, skills as their own term.
+
+        ``specificity`` weighs each skill (``skill_specificity`` over the needs at hand; a skill
+        missing from it weighs 1).  ``extra`` adds named terms ``(name, weight, similarity of
+        every entry)`` (e.g. a semantic similarity); the other terms' weights are scaled by one
+        minus the extra weights, so the contributions still add up to the score exactly.
+        """
+        if top_k < 1:
+            raise ValueError("top_k must be at least 1")
+        terms = self._terms(need_text(title, description), query_id, skills, specificity, title=title)
+        return self._ranked(_with_extra(terms, extra), top_k)
+
+    def need_scores(
+        self,
+        title: str,
+        description: str = "",
+        skills: Sequence[str] = (),
+        specificity: Mapping[str, float] | None = None,
+        extra: Sequence[tuple[str, float, np.ndarray]] = (),
+    ) -> np.ndarray:
+        """Scores of every entry (in ``entries`` order) for a need given by fields (see ``rank_need``)."""
+        terms = _with_extra(self._terms(need_text(title, description), "", skills, specificity, title=title), extra)
+        return np.zeros(len(self.entries)) if isinstance(terms, Unscorable) else _total(terms)
+
+    def scores(self, query: str) -> np.ndarray:
+        """Scores of every entry (in ``entries`` order) for ``query``; all zero if unscorable."""
+        terms = self._terms(query, "")
+        return np.zeros(len(self.entries)) if isinstance(terms, Unscorable) else _total(terms)
+
+    @property
+    def _codes(self) -> list[str]:
+        return [e.code for e in self.entries]
+
+    def _ranked(self, terms: list[tuple[str, float, np.ndarray]] | Unscorable, top_k: int) -> list[Ranked] | Unscorable:
         if isinstance(terms, Unscorable):
             return terms
         scores = _total(terms)
@@ -142,38 +283,99 @@ class CatalogIndex:
             out.append(Ranked(rank, entry.code, entry.name, min(1.0, max(0.0, score)), contribs))
         return out
 
-    def scores(self, query: str) -> np.ndarray:
-        """Scores of every entry (in ``entries`` order) for ``query``; all zero if unscorable."""
-        terms = self._terms(query, "")
-        return np.zeros(len(self.entries)) if isinstance(terms, Unscorable) else _total(terms)
-
-    @property
-    def _codes(self) -> list[str]:
-        return [e.code for e in self.entries]
-
-    def _terms(self, query: str, query_id: str) -> list[tuple[str, float, np.ndarray]] | Unscorable:
+    def _terms(
+        self,
+        query: str,
+        query_id: str,
+        skills: Sequence[str] = (),
+        specificity: Mapping[str, float] | None = None,
+        title: str | None = None,
+    ) -> list[tuple[str, float, np.ndarray]] | Unscorable:
         """The named terms of the score: (feature, weight, similarity of every entry)."""
-        if not has_content(query):
+        skill_list = list(dict.fromkeys(s for s in (normalize(x).strip() for x in skills) if s))
+        if not has_content(query) and not skill_list:
             return Unscorable(query_id, "the need has no text to match (title, description and skills empty)")
-        name_weight = self.title_name_weight if _is_title(query) else NAME_WEIGHT
+        short = _is_title(query)
+        name_weight = self.title_name_weight if short else NAME_WEIGHT
         text_weight = 1.0 - name_weight
-        expansion = self.expander.expand(query) if self.expander is not None and self.expansion_weight > 0.0 else None
-        # One pass over each matrix for the need and its expansion together.
-        qe = self.space.transform([query] if expansion is None else [query, expansion])
+        use_exp = self.expander is not None and self.expansion_weight > 0.0
+        text_q = self.expander.clean(query) if self.expander is not None else query
+        expansion = self.expander.expand(query) if use_exp and self.expander is not None else None
+        # The name term compares the title alone with entry names when the need has more fields.
+        name_q = text_q
+        if title is not None and not short and has_content(title):
+            name_q = self.expander.clean(title) if self.expander is not None else title
+        rows = [text_q, name_q] + ([expansion] if expansion is not None else [])
+        # One pass over each matrix for the need, its title and its expansion together.
+        qe = self.space.transform(rows)
         nnz = np.diff(qe.indptr)
-        has_q, has_e = bool(nnz[0]), expansion is not None and bool(nnz[1])
-        if not has_q and not has_e:
+        has_q, has_e = bool(nnz[0]), expansion is not None and bool(nnz[2])
+        skill_sim = self._skills(skill_list, specificity) if self.skills_weight > 0.0 else None
+        if not has_q and not has_e and skill_sim is None:
             return Unscorable(query_id, "the need shares no word or character with the catalogue")
-        full, names = _dots(self.full, qe), _dots(self.names, qe)
-        if not has_e:
-            return [("text_similarity", text_weight, full[:, 0]), ("name_similarity", name_weight, names[:, 0])]
-        keep = 1.0 - self.expansion_weight
-        share = self.expansion_name_share
-        return [
+        full = _dots(self.full, qe[[0, 2]] if has_e else qe[[0]])
+        names = _dots(self.names, qe[[1, 2]] if has_e else qe[[1]])
+        group = self._group(qe[[0, 2]] if has_e else qe[[0]])
+        terms: list[tuple[str, float, np.ndarray]]
+        keep = 1.0 - self.expansion_weight if has_e else 1.0
+        terms = [
             ("text_similarity", keep * text_weight, full[:, 0]),
             ("name_similarity", keep * name_weight, names[:, 0]),
-            ("expansion_similarity", self.expansion_weight, (1.0 - share) * full[:, 1] + share * names[:, 1]),
         ]
+        if has_e:
+            share = self.expansion_name_share
+            terms.append(
+                ("expansion_similarity", self.expansion_weight, (1.0 - share) * full[:, 1] + share * names[:, 1])
+            )
+        if group is not None:
+            g = (
+                group[:, 0]
+                if not has_e
+                else (1.0 - self.expansion_weight) * group[:, 0] + self.expansion_weight * group[:, 1]
+            )
+            terms = _scaled(terms, [("group_similarity", self.group_weight, g)])
+        if skill_sim is not None:
+            terms = _scaled(terms, [("skills_similarity", self.skills_weight, skill_sim)])
+        return terms
+
+    def _group(self, q: sp.csr_matrix) -> np.ndarray | None:
+        if self.groups is None or self.group_weight <= 0.0 or self.group_index.shape[0] != len(self.entries):
+            return None
+        out: np.ndarray = _dots(self.groups, q)[self.group_index]
+        return out
+
+    def _skills(self, skills: list[str], specificity: Mapping[str, float] | None) -> np.ndarray | None:
+        """Cosine of the specificity-weighted sum of the skills' unit vectors with every entry."""
+        if not skills:
+            return None
+        weights = np.array([1.0 if specificity is None else float(specificity.get(s, 1.0)) for s in skills])
+        if not np.any(weights > 0.0):
+            return None
+        m = self.space.transform(skills)
+        v = sp.csr_matrix(sp.csr_matrix(weights[None, :]) @ m)
+        norm = math.sqrt(float(v.multiply(v).sum()))
+        if norm == 0.0:
+            return None
+        return _dots(self.full, sp.csr_matrix(v / norm))[:, 0]
+
+
+def _with_extra(
+    terms: list[tuple[str, float, np.ndarray]] | Unscorable, extra: Sequence[tuple[str, float, np.ndarray]]
+) -> list[tuple[str, float, np.ndarray]] | Unscorable:
+    """``terms`` scaled by one minus the extra weights, followed by the extra terms."""
+    if isinstance(terms, Unscorable) or not extra:
+        return terms
+    return _scaled(terms, extra)
+
+
+def _scaled(
+    terms: list[tuple[str, float, np.ndarray]], extra: Sequence[tuple[str, float, np.ndarray]]
+) -> list[tuple[str, float, np.ndarray]]:
+    total = sum(w for _, w, _ in extra)
+    if not 0.0 <= total <= 1.0:
+        raise ValueError("extra weights must sum to a value in [0, 1]")
+    kept = [(n, w * (1.0 - total), s) for n, w, s in terms]
+    return kept + [(n, w, np.asarray(s, dtype=np.float64)) for n, w, s in extra]
 
 
 def _total(terms: list[tuple[str, float, np.ndarray]]) -> np.ndarray:
@@ -217,5 +419,5 @@ def rank_catalog(
     Pass a prebuilt ``CatalogIndex`` when ranking many needs against one catalogue: building the
     index fits the text space (tens of milliseconds for ~1,600 majors), ranking is then fast.
     """
-    index = entries if isinstance(entries, CatalogIndex) else CatalogIndex.build(entries)
+    index = entries if isinstance(entries, CatalogIndex) else CatalogIndex.build(entries)  # no title vocabulary
     return index.rank(query_text, top_k, query_id)

@@ -38,13 +38,67 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
-def _run(runner: CliRunner, tmp_path: Path, catalog: bytes, needs: bytes, top: int = 2) -> tuple[int, str, Path]:
+def _run(
+    runner: CliRunner, tmp_path: Path, catalog: bytes, needs: bytes, top: int = 2, extra: tuple[str, ...] = ()
+) -> tuple[int, str, Path]:
     (tmp_path / "catalog.csv").write_bytes(catalog)
     (tmp_path / "needs.csv").write_bytes(needs)
     out = tmp_path / "ranked.csv"
     result = runner.invoke(cli, ["rank", "--catalog", str(tmp_path / "catalog.csv"), "--needs",
-                                 str(tmp_path / "needs.csv"), "--top", str(top), "--out", str(out)])
+                                 str(tmp_path / "needs.csv"), "--top", str(top), "--out", str(out), *extra])
     return result.exit_code, result.output, out
+
+
+def _firsts(out: Path) -> dict[str, str]:
+    return {r["need_id"]: r["code"] for r in csv.DictReader(out.open(encoding="utf-8")) if r["rank"] == "1"}
+
+
+DADIAN = """code,name,description
+4-07-03-08,招聘师,从事人才招聘需求分析、招聘渠道开发、人员甄选的人员
+6-18-02-04,焊工,操作焊接设备，进行金属焊接的人员
+4-02-02-02,道路货运汽车驾驶员,驾驶载货汽车，从事道路货物运输的人员
+4-02-01-01,轨道交通列车司机,驾驶轨道交通列车，运送旅客或货物的人员
+"""
+
+
+def test_prints_its_timing(runner: CliRunner, tmp_path: Path) -> None:
+    code, output, _ = _run(runner, tmp_path, CATALOG.encode(), NEEDS.encode())
+    assert code == 0, output
+    assert "s wall" in output and "s CPU" in output and "ranking" in output
+
+
+def test_recruiting_words_do_not_pull_to_the_recruiter(runner: CliRunner, tmp_path: Path) -> None:
+    needs = "id,title\na,高薪诚聘焊工\nb,急招货车司机 包吃住\n".encode()
+    code, output, out = _run(runner, tmp_path, DADIAN.encode(), needs, top=1)
+    assert code == 0, output
+    assert _firsts(out) == {"a": "6-18-02-04", "b": "4-02-02-02"}
+
+
+def test_no_lexicon_switch_turns_the_lexicon_off(runner: CliRunner, tmp_path: Path) -> None:
+    needs = "id,title\nt,货车司机\n".encode()
+    code, _, out = _run(runner, tmp_path, DADIAN.encode(), needs, top=1)
+    assert code == 0 and _firsts(out) == {"t": "4-02-02-02"}  # 货车 → 道路货运 汽车 (lexicon)
+    code, _, out = _run(runner, tmp_path, DADIAN.encode(), needs, top=1, extra=("--no-lexicon",))
+    assert code == 0 and _firsts(out) == {"t": "4-02-01-01"}  # only 司机 is shared: the wrong driver
+
+
+def test_fields_switch_chooses_the_columns(runner: CliRunner, tmp_path: Path) -> None:
+    needs = "id,title,description,skills\nn,实习生,,会计;财务;报表\n".encode()
+    code, _, out = _run(runner, tmp_path, CATALOG.encode(), needs, top=1)
+    assert code == 0 and _firsts(out) == {"n": "530302"}
+    code, output, out = _run(runner, tmp_path, CATALOG.encode(), needs, top=1, extra=("--fields", "title"))
+    assert code == 0
+    assert "not ranked" in output  # 实习生 alone shares nothing with the catalogue
+    code, output, _ = _run(runner, tmp_path, CATALOG.encode(), needs, extra=("--fields", "title,salary"))
+    assert code == 2 and "salary" in output
+
+
+def test_a_skill_every_need_lists_weighs_nothing() -> None:
+    from matching.scoring.catalog import skill_specificity
+
+    w = skill_specificity([["Microsoft Excel", "AutoCAD"], ["microsoft excel", "SAP"], ["Microsoft Excel"]])
+    assert w["microsoft excel"] == 0.0
+    assert w["autocad"] == w["sap"] == 1.0
 
 
 def test_ranks_each_need(runner: CliRunner, tmp_path: Path) -> None:

@@ -5,7 +5,11 @@ import pytest
 from matching.domain import CatalogEntry
 from matching.scoring import CatalogIndex, Unscorable
 from matching.scoring.catalog import NAME_WEIGHT
-from matching.scoring.jobtitles import JOB_LEXICON, JobTitleExpander, normalize_title
+from matching.scoring.jobtitles import JobTitleExpander, TitleVocabulary, normalize_title
+from tests.matching.scoring.shipped import shipped_title_vocabulary
+
+VOCAB: TitleVocabulary = shipped_title_vocabulary()
+EXP = JobTitleExpander(VOCAB)
 
 # Real 大典 2022 细类 rows (name; shortened definition) — enough to tell the areas apart.
 DADIAN = [
@@ -34,7 +38,7 @@ def codes(result: object) -> list[str]:
 
 @pytest.fixture(scope="module")
 def index() -> CatalogIndex:
-    return CatalogIndex.build(DADIAN)
+    return CatalogIndex.build(DADIAN, expander=EXP)
 
 
 @pytest.fixture(scope="module")
@@ -60,19 +64,19 @@ def plain() -> CatalogIndex:
     ],
 )
 def test_normaliser_strips_affixes_and_keeps_the_head(title: str, head: str) -> None:
-    assert normalize_title(title) == head
+    assert normalize_title(title, VOCAB) == head
 
 
 @pytest.mark.parametrize("title", ["总经理", "店长", "焊工", "实习生", "Senior", "护士"])
 def test_normaliser_keeps_titles_that_are_nothing_but_their_head(title: str) -> None:
-    assert normalize_title(title) == title.casefold()
+    assert normalize_title(title, VOCAB) == title.casefold()
 
 
 # --- expansion -----------------------------------------------------------------------------------
 
 
 def test_lexicon_words_are_found_longest_first_and_latin_only_as_whole_words() -> None:
-    exp = JobTitleExpander()
+    exp = EXP
     assert exp.words("货车司机") == ["货车", "司机"]
     assert exp.words("电话销售") == ["电话销售"]  # not 销售 alone
     assert exp.words("Digital marketing") == []  # "it" inside "digital" is no match
@@ -80,7 +84,7 @@ def test_lexicon_words_are_found_longest_first_and_latin_only_as_whole_words() -
 
 
 def test_expansion_is_none_without_lexicon_word_or_affix() -> None:
-    exp = JobTitleExpander()
+    exp = EXP
     assert exp.expand("焊工") is None
     assert exp.expand("Welder") is None
     assert exp.expand("货车司机") is not None
@@ -89,10 +93,10 @@ def test_expansion_is_none_without_lexicon_word_or_affix() -> None:
 
 
 def test_a_custom_lexicon_replaces_the_built_in_one() -> None:
-    exp = JobTitleExpander(lexicon={"码农": "程序设计"})
+    exp = JobTitleExpander.from_lexicon({"码农": "程序设计"})
     assert exp.expand("码农") == "码农 程序设计"
     assert exp.expand("货车司机") is None
-    assert len(JOB_LEXICON) >= 300
+    assert len(VOCAB.lexicon) == 543
 
 
 @pytest.mark.parametrize(
@@ -155,7 +159,7 @@ def test_english_catalogue_without_lexicon_words_is_unaffected() -> None:
         CatalogEntry("b", "Registered Nurses", "Assess patient health problems and needs"),
         CatalogEntry("c", "Accountants and Auditors", "Examine, analyze, and interpret accounting records"),
     ]
-    with_lex = CatalogIndex.build(entries)
+    with_lex = CatalogIndex.build(entries, expander=EXP)
     without = CatalogIndex.build(entries, expander=None)
     for q in ("Welder", "accounting records", "patient health"):
         a, b = with_lex.rank(q, 3), without.rank(q, 3)
