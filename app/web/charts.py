@@ -70,14 +70,27 @@ def count_bars(title: str, rows: Sequence[tuple[str, int]]) -> BarChart:
     return BarChart(title, bars, LABEL_WIDTH + BAR_AREA + VALUE_WIDTH, max(1, len(rows)) * ROW_HEIGHT, LABEL_WIDTH)
 
 
+def contribution_shares(values: Sequence[float]) -> list[float]:
+    """Each contribution as a signed share (percent) of all contributions together: what people
+    read ("专业对口 +35 %") instead of log-odds, and still exactly proportional to them."""
+    total = sum(abs(v) for v in values)
+    return [100.0 * v / total if total else 0.0 for v in values]
+
+
+def share_text(share: float) -> str:
+    return f"{share:+.0f} %"
+
+
 def contribution_bars(title: str, rows: Sequence[tuple[str, float]]) -> BarChart:
-    """Diverging bars of a score's named contributions (log-odds): right adds to fit, left subtracts."""
+    """Diverging bars of a score's named contributions: right adds to fit, left subtracts; each
+    labelled with its share of the whole explanation."""
     top = max((abs(v) for _, v in rows), default=0.0) or 1.0
     half = BAR_AREA / 2
     axis = LABEL_WIDTH + half
     bars = []
-    for i, (label, value) in enumerate(rows):
+    shares = contribution_shares([v for _, v in rows])
+    for i, ((label, value), share) in enumerate(zip(rows, shares, strict=True)):
         width = abs(value) / top * half
         x = axis - width if value < 0 else axis
-        bars.append(Bar(label, value, f"{value:+.2f}", x, i * ROW_HEIGHT + 3, width, negative=value < 0))
+        bars.append(Bar(label, value, share_text(share), x, i * ROW_HEIGHT + 3, width, negative=value < 0))
     return BarChart(title, bars, LABEL_WIDTH + BAR_AREA + VALUE_WIDTH, max(1, len(rows)) * ROW_HEIGHT, axis)

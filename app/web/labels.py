@@ -41,9 +41,12 @@ KINDS = [N_("students"), N_("openings"), N_("lecturers"), N_("course-needs")]
 
 
 def _install() -> None:
+    from app.web.charts import contribution_shares, share_text
     from app.web.core import env
 
     env.globals["feature_label"] = feature_label
+    env.globals["contribution_shares"] = contribution_shares
+    env.globals["share_text"] = share_text
 
 
 _install()

@@ -184,3 +184,17 @@ def test_the_scheduler_runs_a_term_from_the_run_page(as_user: Login, market: dic
     worker.run_once()
     second_page = client.get(second.headers["location"])
     assert "接续运行" in second_page.text and f"#{fork_id}" in second_page.text
+
+
+def test_match_reasons_are_shares_in_words(as_user: Login, market: dict[str, Any]) -> None:
+    from app.web.charts import contribution_shares, share_text
+
+    shares = contribution_shares([1.4, -0.6, 2.0])
+    assert [share_text(s) for s in shares] == ["+35 %", "-15 %", "+50 %"]
+    assert abs(sum(abs(s) for s in shares) - 100) < 1e-9
+    client = as_user("college_a")
+    matches = client.get(f"/programs/{market['programs']['college_a']}/matches", headers={"HX-Request": "true"})
+    # Before: log-odds such as "+1.40" and "模型：prior".
+    assert matches.status_code == 200
+    assert " %</text>" in matches.text or " %<" in matches.text
+    assert "prior" not in matches.text and "log-odds" not in matches.text
