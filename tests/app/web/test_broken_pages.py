@@ -133,7 +133,8 @@ def test_the_office_answers_a_term_on_its_placements_page(as_user: Login, market
     declined = client.post(f"/placements/{second}/decline", data={"csrf_token": token}, follow_redirects=False)
     assert declined.headers["location"] == f"/placements#placement-{second}"
     signed = client.post(f"/placements/{first}/agreement",
-                         data={"csrf_token": token, "number": "XY-42", "signed_on": "2026-11-30"}, follow_redirects=True)
+                         data={"csrf_token": token, "number": "XY-42", "signed_on": "2026-11-30"},
+                         follow_redirects=True)
     assert "XY-42" in signed.text and "2026-11-30" in signed.text
     no_reason = client.post(f"/placements/{first}/withdraw", data={"csrf_token": token, "reason": " "})
     assert no_reason.status_code == 422 and "此项为必填" in no_reason.text
