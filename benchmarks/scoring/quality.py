@@ -32,6 +32,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
+from app.data import job_title_expander
 from benchmarks.scoring import job_titles
 from benchmarks.scoring.worlds import occupations, read_csv
 from matching.domain import CatalogEntry
@@ -98,7 +99,7 @@ def subsample(task: Task, max_queries: int, seed: int = 0) -> Task:
 
 
 def ours(entries: Sequence[CatalogEntry], queries: Sequence[str]) -> np.ndarray:
-    index = CatalogIndex.build(entries)
+    index = CatalogIndex.build(entries, expander=job_title_expander())
     return np.vstack([index.scores(q) for q in queries])
 
 
