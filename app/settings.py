@@ -63,6 +63,15 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1)
     login_lockout_s: float = Field(default=900.0, gt=0)
 
+    # Notifications are mailed through this SMTP server; no host = in-app notifications only.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = "chanjiao@localhost"
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_timeout_s: float = Field(default=10.0, gt=0)
+
     # Times are stored in UTC and shown to people in this zone (an IANA name).
     timezone: str = "Asia/Shanghai"
 

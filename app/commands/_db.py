@@ -20,4 +20,12 @@ def session_factory() -> sessionmaker[Session]:
     engine = make_engine(
         settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms, echo=settings.sql_echo
     )
-    return make_session_factory(engine)
+    factory = make_session_factory(engine)
+    if settings.smtp_host:
+        # `chanjiao runs publish` notifies as the web does; the mail goes out before the command exits.
+        from app.mail import SmtpPostman
+        from app.services.notifications import POSTMAN_KEY
+        from app.web.notices import compose_mail
+
+        factory.configure(info={POSTMAN_KEY: SmtpPostman(settings, compose_mail, background=False)})
+    return factory

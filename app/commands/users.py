@@ -25,15 +25,19 @@ def register(cli: typer.Typer) -> None:
         enterprise: int | None = typer.Option(None, help="Enterprise id (enterprise_hr users)."),
         password_stdin: bool = typer.Option(False, "--password-stdin",
                                             help="Read the password from the first line of standard input."),
+        email: str | None = typer.Option(None, help="Where notifications are mailed (with CHANJIAO_SMTP_HOST)."),
     ) -> None:
         """Create a user who signs in to the web UI with the role (and tenant) given."""
         from app.commands._db import session_factory
+        from app.services.notifications import set_email
         from app.services.users import create_user
 
         password = _read_password(password_stdin)
         try:
             with session_factory().begin() as session:
                 create_user(session, username, password, role, college_id=college, enterprise_id=enterprise)
+                if email:
+                    set_email(session, username, email)
         except ChanjiaoError as exc:
             console.print(f"[red]error:[/red] {exc.detail}")
             raise typer.Exit(2) from exc
@@ -57,6 +61,24 @@ def register(cli: typer.Typer) -> None:
             console.print(f"[red]error:[/red] {exc.detail}")
             raise typer.Exit(2) from exc
         console.print(f"new password set for {username}; their sessions have ended")
+
+    @users.command("set-email")
+    def set_email_command(
+        username: str = typer.Argument(..., help="The user's sign-in name."),
+        email: str | None = typer.Argument(None, help="The address; leave it out to stop mailing the user."),
+    ) -> None:
+        """Set the address a user's notifications are mailed to (when an SMTP server is configured)."""
+        from app.commands._db import session_factory
+        from app.services.notifications import set_email
+
+        try:
+            with session_factory().begin() as session:
+                set_email(session, username, email)
+        except ChanjiaoError as exc:
+            console.print(f"[red]error:[/red] {exc.detail}")
+            raise typer.Exit(2) from exc
+        console.print(f"notifications of {username} are mailed to {email}" if email
+                      else f"notifications of {username} are in-app only")
 
     @users.command("revoke")
     def revoke(username: str = typer.Argument(..., help="The user's sign-in name.")) -> None:

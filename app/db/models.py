@@ -577,6 +577,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"), index=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Where notifications are mailed when an SMTP server is configured; none = in-app only.
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
@@ -598,3 +600,18 @@ class WebSession(Base):
     # Absolute: activity never moves it, so a stolen cookie is useful for a bounded time at most.
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Notification(Base):
+    """News for one actor (everyone signed in as it shares it): what happened, as a kind and its
+    parameters, worded only when shown or mailed, so each reader gets it in their own language."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_recipient_unread", "recipient_actor_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recipient_actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -17,6 +17,9 @@ with the database's own constraints behind them:
 
 Every transition is audited once: a single placement's move as one event, a run's move with the
 bulk move of its placements as one event naming the counts.  Services flush, never commit.
+
+Publications, answers and agreements are announced to the parties they concern
+(``app/services/notifications.py``): in-app in the same transaction, by e-mail after it commits.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from app.db.models import AllocationRun, Placement, PlacementStatus, RunKind, Ru
 from app.errors import Conflict
 from app.repositories.access import AccessRepository
 from app.repositories.ledger import LedgerRepository
+from app.services import notifications
 
 R, P = RunStatus, PlacementStatus
 
@@ -126,6 +130,7 @@ class Ledger:
             raise _ledger_conflict(exc, f"run {run.id}") from exc
         self._audit_run(run, "publish", {"to": R.PUBLISHED.value, "placements": published,
                                          "superseded_run": parent.id if parent else None})
+        notifications.announce_published(self.session, run)  # news last: the move is decided first
         return published
 
     def withdraw(self, run: AllocationRun, parent: AllocationRun | None) -> int:
@@ -175,14 +180,17 @@ class Ledger:
             self.session.flush()
         except IntegrityError as exc:
             raise _ledger_conflict(exc, f"placement {placement.id}") from exc
+        notifications.announce_answer(self.session, placement)
 
     def decline(self, placement: Placement) -> None:
         self.move_placement(placement, P.DECLINED, action="decline", locked=False)
+        notifications.announce_answer(self.session, placement)
 
     def confirm(self, placement: Placement, *, number: str | None = None, signed_on: date | None = None) -> None:
         """The tripartite agreement is signed (its number and date when known)."""
         self.move_placement(placement, P.CONFIRMED, action="agreement", agreement_recorded_at=utcnow(),
                             agreement_no=number, agreement_signed_on=signed_on)
+        notifications.announce_answer(self.session, placement)
 
     def withdraw_placement(self, placement: Placement, reason: str) -> None:
         """An accepted or confirmed placement ends early (the student left, the agreement was

@@ -23,11 +23,12 @@ SESSION_COOKIE = "chanjiao_session"
 
 
 def install_web(app: FastAPI, settings: Settings) -> None:
-    from app.web import auth, hr, office, scheduler
+    from app.web import auth, dashboard, hr, office, scheduler
+    from app.web.notices import install_mail
     from app.web.secret import session_secret
 
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
-    for module in (auth, office, hr, scheduler):
+    for module in (auth, dashboard, office, hr, scheduler):
         app.include_router(module.router)
     # SameSite=Lax keeps the cookie off cross-site POSTs; the CSRF token covers the rest.  The
     # browser may keep the cookie as long as a session can live; the server decides whether it still does.
@@ -37,3 +38,4 @@ def install_web(app: FastAPI, settings: Settings) -> None:
     app.state.session_policy = SessionPolicy(idle_timeout=timedelta(seconds=settings.session_idle_timeout_s),
                                              lifetime=timedelta(seconds=settings.session_lifetime_s))
     app.state.signin_guard = SignInGuard(settings.login_max_failures, settings.login_lockout_s)
+    install_mail(app, settings)

@@ -37,7 +37,7 @@ from app.web.i18n import COOKIE, LOCALES
 
 router = APIRouter(route_class=WebRoute, dependencies=[Depends(check_csrf)], include_in_schema=False)
 
-HOME = {Role.PLACEMENT_OFFICE: "/programs", Role.ENTERPRISE_HR: "/openings", Role.SCHEDULER: "/runs",
+HOME = {Role.PLACEMENT_OFFICE: "/dashboard", Role.ENTERPRISE_HR: "/dashboard", Role.SCHEDULER: "/runs",
         Role.ADMIN: "/runs"}
 ONE_YEAR = 365 * 24 * 3600
 

@@ -149,9 +149,10 @@ def _shot(page: Page, name: str, *, full_page: bool = True) -> None:
 
 def test_every_role_signs_in_and_sees_its_pages(browser: Browser, site: Site) -> None:
     pages: dict[str, list[tuple[str, str]]] = {
-        "placement_office@贵州": [("/programs", "office-programs"), ("/programs/1", "office-program-matches"),
-                                ("/students", "office-students")],
-        "enterprise_hr": [("/openings", "hr-openings"), ("/lecturers", "hr-lecturers")],
+        "placement_office@贵州": [("/dashboard", "office-dashboard"), ("/programs", "office-programs"),
+                                ("/programs/1", "office-program-matches"), ("/students", "office-students")],
+        "enterprise_hr": [("/dashboard", "hr-dashboard"), ("/openings", "hr-openings"), ("/lecturers", "hr-lecturers"),
+                          ("/notifications", "hr-notifications")],
         "scheduler": [("/runs", "scheduler-runs")],
         "admin": [("/runs", "admin-runs")],
     }

@@ -23,7 +23,7 @@ def test_sign_in_and_out(app_client: TestClient, market: dict[str, Any]) -> None
     assert app_client.get("/programs", follow_redirects=False).headers["location"] == "/login?next=/programs"
     response = sign_in(app_client, "college_a")
     assert response.status_code == 303
-    assert response.headers["location"] == "/programs"
+    assert response.headers["location"] == "/dashboard"
     cookie = response.headers["set-cookie"]
     assert "httponly" in cookie.lower()
     assert "samesite=lax" in cookie.lower()
@@ -47,7 +47,7 @@ def test_sign_in_goes_back_to_the_page_asked_for_but_never_off_site(app_client: 
     response = app_client.post("/login", data={"username": "u-college_a", "password": "web-test-password",
                                                "csrf_token": token, "next": "//evil.example/"},
                                follow_redirects=False)
-    assert response.headers["location"] == "/programs"
+    assert response.headers["location"] == "/dashboard"
 
 
 def test_wrong_password_is_refused(app_client: TestClient, market: dict[str, Any]) -> None:
