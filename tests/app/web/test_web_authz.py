@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.db.models import Notification, User
 from app.main import create_app
 from app.settings import Settings
 from app.worker import Worker
@@ -69,12 +71,16 @@ def _walk(o: dict[str, Any]) -> dict[str, Walk]:
         "/runs/{run_id}/fork": [("POST", f"/runs/{run}/fork", [("college_a", 403), ("enterprise_a", 403)])],
         "/runs/{run_id}/cancel": [("POST", f"/runs/{run}/cancel", [("college_a", 403)])],
         "/runs/{run_id}/export": [("GET", f"/runs/{run}/export", [("college_a", 404), ("enterprise_a", 404)])],
+        # Another actor's notification is not found, whatever the role; its own is marked read.
+        "/notifications/{notification_id}/read": [
+            ("POST", f"/notifications/{o['notification']}/read",
+             [("college_b", 404), ("enterprise_a", 404), ("scheduler", 404), ("college_a", 303)])],
     }
 
 
 @pytest.fixture
 def objects(app_client: TestClient, world: World, market: dict[str, Any],
-            session_factory: sessionmaker[Session]) -> dict[str, Any]:
+            session_factory: sessionmaker[Session], session: Session) -> dict[str, Any]:
     lecturer = app_client.post(f"{API}/lecturers", json={"enterprise_id": world.enterprise_a.id, "name": "王工",
                                                          "max_weekly_hours": 4}, headers=world.h("enterprise_a"))
     assert lecturer.status_code == 201, lecturer.text
@@ -90,8 +96,12 @@ def objects(app_client: TestClient, world: World, market: dict[str, Any],
                                                                                          "province": "贵州"}},
                           headers=world.h("scheduler")).json()["id"]
     assert worker.run_once() == run
+    user = session.scalars(select(User).where(User.username == "u-college_a")).one()
+    notification = session.scalars(select(Notification.id).where(
+        Notification.recipient_actor_id == user.actor_id)).first()  # of the publication
     return {"program": market["programs"]["college_a"], "opening": next(iter(market["openings"].values())),
-            "lecturer": lecturer.json()["id"], "run": run, "placement": placements["items"][0]["id"]}
+            "lecturer": lecturer.json()["id"], "run": run, "placement": placements["items"][0]["id"],
+            "notification": notification}
 
 
 def test_every_web_id_route_is_walked(objects: dict[str, Any], as_user: Callable[[str], TestClient]) -> None:
