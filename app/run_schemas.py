@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -75,6 +76,9 @@ class RunParameters(InputModel):
         default_factory=dict, description="opening id → seats, for what-if scenarios.")
     forbidden: Annotated[list[tuple[Id, Id]], Field(max_length=100_000)] = Field(
         default_factory=list, description="(student id, opening id) pairs that must not be used.")
+    pinned: Annotated[list[tuple[Id, Id]], Field(max_length=100_000)] = Field(
+        default_factory=list, description="(student id, opening id) pairs the result must contain: a "
+                                          "scheduler's adjustment by hand, solved and checked like any lock.")
     weights: Annotated[dict[str, Weight], Field(max_length=50)] = Field(
         default_factory=dict, description="Scoring weight overrides by feature name (log-odds per unit).")
     allow_cross_category: bool = Field(
@@ -95,6 +99,16 @@ class RunParameters(InputModel):
     def _known_features(cls, value: dict[str, float]) -> dict[str, float]:
         check_weights(value, None)
         return value
+
+    @model_validator(mode="after")
+    def _pins_are_consistent(self) -> RunParameters:
+        twice = sorted(s for s, n in Counter(s for s, _ in self.pinned).items() if n > 1)
+        if twice:
+            raise ValueError(f"students pinned to more than one opening: {twice[:10]}")
+        both = sorted(set(self.pinned) & set(self.forbidden))
+        if both:
+            raise ValueError(f"pairs both pinned and forbidden: {both[:10]}")
+        return self
 
     @model_validator(mode="after")
     def _override_needs_reason(self) -> RunParameters:
@@ -148,6 +162,15 @@ class RunFork(InputModel):
 
     mode: RunMode | None = None
     parameters: dict[str, Any] = Field(default_factory=dict, description="Fields of RunParameters to change.")
+
+
+class RunAdjust(InputModel):
+    """Adjust a run by hand before publishing: the same round solved again with these pairs."""
+
+    pin: Annotated[list[tuple[Id, Id]], Field(max_length=1000)] = Field(
+        default_factory=list, description="(student id, opening id): place the student there.")
+    forbid: Annotated[list[tuple[Id, Id]], Field(max_length=1000)] = Field(
+        default_factory=list, description="(student id, opening id): never this pair.")
 
 
 class RunRead(OutputModel):

@@ -17,6 +17,7 @@ from app.run_schemas import (
     PlacedStudentContact,
     PlacementRead,
     PlacementWithdraw,
+    RunAdjust,
     RunComparison,
     RunCreate,
     RunDiff,
@@ -112,6 +113,16 @@ def publish_run(run_id: IdPath, session: SessionDep, principal: PrincipalDep) ->
                      "if any, is current again)")
 def withdraw_run(run_id: IdPath, session: SessionDep, principal: PrincipalDep) -> Any:
     return RunRead.model_validate(RunService(session, principal).withdraw(run_id))
+
+
+@router.post(RUNS + "/{run_id}/adjust", status_code=status.HTTP_202_ACCEPTED, response_model=RunRead,
+             responses=problem_responses(401, 403, 404, 409, 422),
+             summary="Adjust a run by hand before publishing: pin or forbid pairs (solved and checked again)")
+def adjust_run(run_id: IdPath, body: RunAdjust, session: SessionDep, principal: PrincipalDep,
+               response: Response) -> Any:
+    run = RunService(session, principal).adjust(run_id, pin=body.pin, forbid=body.forbid)
+    _location(response, run.id)
+    return RunRead.model_validate(run)
 
 
 @router.post(RUNS + "/{run_id}/fork", status_code=status.HTTP_202_ACCEPTED, response_model=RunRead,

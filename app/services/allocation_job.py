@@ -227,8 +227,8 @@ def internship_instance(inputs: InternshipInputs, run_mode: RunMode,
     if not params.allow_cross_category:
         pairs.keep_only(pairs.same_category(inputs.programs))
     pairs.bump(pairs.keys_of(inputs.keep), KEEP_PROPOSAL_BONUS)
-    # A locked placement is kept even if it fell out of the top-k since.
-    locks = pairs.add_missing(inputs.locks)
+    # A locked placement is kept even if it fell out of the top-k since; so is a scheduler's pin.
+    locks = pairs.add_missing([*inputs.locks, *((str(s), str(o)) for s, o in params.pinned)])
     problem = pairs.problem(caps)
     solver_params = InternshipParams(
         mode=Mode(run_mode.value), proposer=Proposer(params.proposer), time_limit_s=params.time_limit_s,

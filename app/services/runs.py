@@ -270,6 +270,27 @@ class RunService:
             "reasons": [{"code": f.code, "message": f.message, "params": f.params} for f in findings],
         }
 
+    def adjust(self, run_id: int, *, pin: Sequence[tuple[int, int]] = (),
+               forbid: Sequence[tuple[int, int]] = ()) -> AllocationRun:
+        """An adjustment by hand before publication (move a student to an opening, keep a pair out):
+        the same round solved again with these pins and forbidden pairs added, so the result is
+        checked by the independent checker like any other; the source run stays as it was."""
+        self._require_scheduler()
+        source = self._get(run_id)
+        if source.kind != RunKind.INTERNSHIP:
+            raise Unprocessable("only internship runs can be adjusted by hand")
+        if not pin and not forbid:
+            raise Unprocessable("name a pair to pin or to forbid",
+                                [{"loc": ["body", "pin"], "msg": "nothing to change", "type": "missing"}])
+        moved = {s for s, _ in pin}
+        pinned = [list(p) for p in source.parameters.get("pinned", []) if p[0] not in moved] + [list(p) for p in pin]
+        forbidden = [*source.parameters.get("forbidden", []), *[list(p) for p in forbid]]
+        run = self.fork(run_id, RunFork(parameters={"pinned": pinned, "forbidden": forbidden}))
+        self.audit.record(self.principal.actor_id, "adjust", "allocation-run", run.id,
+                          {"from_run": source.id, "pinned": [list(p) for p in pin],
+                           "forbidden": [list(p) for p in forbid]})
+        return run
+
     def supplementary_round(self, run_id: int) -> AllocationRun:
         """The next round after a published run: its scope, mode and parameters, its live placements
         locked and its remaining seats offered again."""

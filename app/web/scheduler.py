@@ -6,13 +6,14 @@ import io
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import ValidationError
 
 from app.db.models import RESULT_RUN_STATUSES, AllocationRun, Role, RunKind, RunMode
 from app.errors import Conflict, Unprocessable
 from app.run_schemas import RunCreate, RunFork, RunKpis
+from app.schemas import MAX_ID
 from app.services.placement_views import PlacementViews
 from app.services.run_exports import export_run
 from app.services.runs import FINISHED, RunService
@@ -231,6 +232,25 @@ async def fork(request: Request, run_id: WebId, session: DbDep, user: UserDep) -
     except ValidationError as exc:
         raise Unprocessable("invalid fork", [dict(e) for e in exc.errors(include_url=False)]) from exc
     flash(request, "ok", gettext_of(request).gettext("Run %(id)d queued.") % {"id": run.id})
+    return redirect(f"/runs/{run.id}")
+
+
+@router.post("/runs/{run_id}/adjust")
+def adjust(request: Request, run_id: WebId, session: DbDep, user: UserDep,
+           student_id: Annotated[int | None, Form(ge=1, le=MAX_ID)] = None,
+           opening_id: Annotated[int | None, Form(ge=1, le=MAX_ID)] = None,
+           action: Annotated[str, Form(pattern="^(pin|forbid)$")] = "pin") -> Response:
+    """By hand, before publishing: this student at this opening (or never there); solved again."""
+    principal = require(user, *SCHEDULER)  # the role first: a refusal says who, not what is missing
+    missing = [{"loc": [name], "type": "missing", "msg": "required"}
+               for name, value in (("student_id", student_id), ("opening_id", opening_id)) if value is None]
+    if missing or student_id is None or opening_id is None:
+        raise Unprocessable("a student and an opening are needed", missing)
+    pair = [(student_id, opening_id)]
+    run = RunService(session, principal).adjust(run_id, pin=pair if action == "pin" else (),
+                                                forbid=pair if action == "forbid" else ())
+    flash(request, "ok", gettext_of(request).gettext("Adjusted: run %(id)d solves the round again with your change.")
+          % {"id": run.id})
     return redirect(f"/runs/{run.id}")
 
 

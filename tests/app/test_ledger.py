@@ -304,3 +304,35 @@ def test_the_agreement_keeps_its_number_and_date(app_client: TestClient, world: 
     assert signed.status_code == 200, signed.text
     assert (signed.json()["status"], signed.json()["agreement_no"], signed.json()["agreement_signed_on"]) == (
         "confirmed", "黔实协-2027-0042", "2026-11-20")
+
+
+def test_a_run_is_adjusted_by_hand_before_publishing(app_client: TestClient, world: World, market: dict[str, Any],
+                                                     worker: Worker, session: Session) -> None:
+    run = _run(app_client, world, worker)
+    placed = {p["student_id"]: p["opening_id"] for p in _placements(app_client, world, run["id"])}
+    openings = sorted(set(market["openings"].values()))
+    student = next(iter(placed))
+    target = next(o for o in openings if o != placed[student] and (
+        (o in {v for (w, _), v in market["openings"].items() if w == "enterprise_a"})
+        == (placed[student] in {v for (w, _), v in market["openings"].items() if w == "enterprise_a"})))
+    adjusted = app_client.post(f"{API}/allocation-runs/{run['id']}/adjust",
+                               json={"pin": [[student, target]], "forbid": [[student, placed[student]]]},
+                               headers=world.h("scheduler"))
+    assert adjusted.status_code == 202, adjusted.text
+    body = adjusted.json()
+    assert (body["forked_from_id"], body["round"]) == (run["id"], run["round"])
+    assert [student, target] in body["parameters"]["pinned"]
+    assert worker.run_once() == body["id"]
+    after = {p["student_id"]: p["opening_id"] for p in _placements(app_client, world, body["id"])}
+    assert after[student] == target
+    diff = app_client.get(f"{API}/allocation-runs/{body['id']}/diff", params={"against": run["id"]},
+                          headers=world.h("scheduler")).json()
+    assert student in {item["subject_id"] for item in diff["items"]}
+    events = session.scalars(select(AuditEvent).where(AuditEvent.action == "adjust")).all()
+    assert [e.details["pinned"] for e in events] == [[[student, target]]]
+    nothing = app_client.post(f"{API}/allocation-runs/{run['id']}/adjust", json={}, headers=world.h("scheduler"))
+    assert nothing.status_code == 422
+    both = app_client.post(f"{API}/allocation-runs/{run['id']}/adjust",
+                           json={"pin": [[student, target]], "forbid": [[student, target]]},
+                           headers=world.h("scheduler"))
+    assert both.status_code == 422

@@ -136,6 +136,8 @@ CASES: dict[str, Case] = {
                                               controls=(("POST", "scheduler", 409),)),
     "/allocation-runs/{run_id}/withdraw": Case("run", "scheduler", (Call("POST"),),
                                                controls=(("POST", "scheduler", 409),)),  # it has answers
+    "/allocation-runs/{run_id}/adjust": Case("run", "scheduler", (Call("POST", {"forbid": [[1, 1]]}),),
+                                             controls=(("POST", "scheduler", 202),)),
     "/allocation-runs/{run_id}/fork": Case("run", "scheduler", (Call("POST", {"parameters": {"seed": 3}}),),
                                            controls=(("POST", "scheduler", 202),)),
     # Students' answers are recorded by their own college.

@@ -199,3 +199,29 @@ def test_match_reasons_are_shares_in_words(as_user: Login, market: dict[str, Any
     assert matches.status_code == 200
     assert " %</text>" in matches.text or " %<" in matches.text
     assert "prior" not in matches.text and "log-odds" not in matches.text
+
+
+def test_the_scheduler_adjusts_a_run_by_hand(as_user: Login, market: dict[str, Any], session_factory: Any) -> None:
+    from app.settings import Settings
+    from app.worker import Worker
+
+    worker = Worker(session_factory, Settings(database_url="sqlite://", solve_in_subprocess=False,
+                                              allocation_executor="inline", worker_heartbeat_s=3600), owner="t")
+    client = as_user("scheduler")
+    token = csrf_of(client.get("/runs").text)
+    location = client.post("/runs", data={"csrf_token": token, "kind": "internship", "mode": "optimal",
+                                          "term": TERM}, follow_redirects=False).headers["location"]
+    worker.run_once()
+    page = client.get(location)
+    assert 'action="' + location + '/adjust"' in page.text
+    student = market["students"][("college_a", 0)]
+    opening = market["openings"]["数据分析实习生-enterprise_a"]
+    missing = client.post(f"{location}/adjust", data={"csrf_token": token})
+    assert missing.status_code == 422 and "此项为必填" in missing.text
+    moved = client.post(f"{location}/adjust", data={"csrf_token": token, "student_id": str(student),
+                                                     "opening_id": str(opening), "action": "pin"},
+                        follow_redirects=False)
+    assert moved.status_code == 303
+    worker.run_once()
+    export = client.get(moved.headers["location"] + "/export?format=csv")
+    assert f"{student},{opening}" in export.text

@@ -214,11 +214,15 @@ def test_scheduler_runs_and_publishes_then_the_college_accepts(browser: Browser,
     run_url = page.url
     _shot(page, "scheduler-run-progress")
     # htmx polls the status every second and reloads the page when the run ends.
-    publish = page.get_by_role("button", name=re.compile("^(发布|Publish)$"))
+    publish = page.get_by_role("link", name=re.compile("^(发布…|Publish…)$"))
     expect(publish).to_be_visible(timeout=90_000)
     expect(page.locator("figure.chart svg")).to_have_count(3)
     _shot(page, "scheduler-run-kpis")
     publish.click()
+    # Publishing asks first, saying what it will publish.
+    expect(page.locator("main")).to_contain_text(re.compile("将向院校和企业发布|offers go to"))
+    _shot(page, "scheduler-publish-confirm")
+    page.get_by_role("button", name=re.compile("^(发布|Publish)$")).click()
     expect(page.locator(".flash.ok")).to_be_visible()
     _shot(page, "scheduler-run-published")
     run_id = run_url.rsplit("/", 1)[1]
