@@ -103,7 +103,15 @@ def test_database_lost_mid_request_gives_503_and_stores_nothing(pg_live: tuple[s
         # The row is flushed, the transaction is open: now the server drops this connection.
         self.session.connection().exec_driver_sql("SELECT pg_terminate_backend(pg_backend_pid())")
 
+    original_many = StudentService.after_insert
+
+    def connection_dies_in_bulk(self: StudentService, prepared: Any) -> None:
+        original_many(self, prepared)
+        # An import's rows are inserted in batches (after_insert): the same fault, mid-transaction.
+        self.session.connection().exec_driver_sql("SELECT pg_terminate_backend(pg_backend_pid())")
+
     monkeypatch.setattr(StudentService, "after_write", connection_dies)
+    monkeypatch.setattr(StudentService, "after_insert", connection_dies_in_bulk)
     with TestClient(app, raise_server_exceptions=False) as client:
         single = client.post("/api/v1/students", json={"program_id": data.programs[0], "student_no": "LOST-1",
                                                        "name": "某某"}, headers=college)
