@@ -29,7 +29,8 @@ class PlacementViewRepository:
 
     def published_internships(self, principal: Principal, *, opening_id: int | None = None,
                               statuses: Sequence[PlacementStatus] = (), program_id: int | None = None,
-                              placement_id: int | None = None, limit: int = 500) -> list[dict[str, Any]]:
+                              placement_id: int | None = None, limit: int = 500,
+                              offset: int = 0) -> list[dict[str, Any]]:
         """Internship placements of published runs the caller may see, newest run first."""
         stmt = (
             select(Placement.id, Placement.run_id, Placement.status, Placement.score, Placement.student_id,
@@ -46,6 +47,7 @@ class PlacementViewRepository:
                    RunRepository.placement_visibility(principal))
             .order_by(Placement.run_id.desc(), Placement.id)
             .limit(limit)
+            .offset(offset)
         )
         if opening_id is not None:
             stmt = stmt.where(Placement.opening_id == opening_id)

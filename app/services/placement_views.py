@@ -20,9 +20,10 @@ class PlacementViews:
 
     def published(self, *, opening_id: int | None = None, statuses: Sequence[PlacementStatus] = (),
                   program_id: int | None = None, placement_id: int | None = None,
-                  limit: int = 500) -> list[dict[str, Any]]:
+                  limit: int = 500, offset: int = 0) -> list[dict[str, Any]]:
         rows = self.repo.published_internships(self.principal, opening_id=opening_id, statuses=statuses,
-                                               program_id=program_id, placement_id=placement_id, limit=limit)
+                                               program_id=program_id, placement_id=placement_id, limit=limit,
+                                               offset=offset)
         if self.principal.role not in (Role.PLACEMENT_OFFICE, Role.ADMIN):
             # A student's name is personal data: only their own college sees it; enterprises see the number.
             for row in rows:

@@ -143,34 +143,47 @@ STATUS_FILTERS = {"": (), "current": (PlacementStatus.PUBLISHED, PlacementStatus
 
 @router.get("/placements")
 def placements(request: Request, session: DbDep, user: UserDep,
-               status: Annotated[str, Query(max_length=20)] = "", program_id: WebIdQuery = None) -> Response:
+               status: Annotated[str, Query(max_length=20)] = "", program_id: WebIdQuery = None,
+               page: Annotated[int, Query(ge=1, le=10_000)] = 1) -> Response:
     principal = require(user, Role.PLACEMENT_OFFICE, Role.ENTERPRISE_HR)
     if status not in STATUS_FILTERS:
         status = ""
-    rows = PlacementViews(session, principal).published(statuses=STATUS_FILTERS[status], program_id=program_id)
+    # One more than a page tells whether there is a next one.
+    rows = PlacementViews(session, principal).published(statuses=STATUS_FILTERS[status], program_id=program_id,
+                                                        limit=PAGE + 1, offset=(page - 1) * PAGE)
+    has_next, rows = len(rows) > PAGE, rows[:PAGE]
     programs = (ProgramService(session, principal).page(_own_college(principal), limit=200, cursor=None).items
                 if principal.role is Role.PLACEMENT_OFFICE else [])
     return render(request, "placements.html", {"placements": rows, "status": status, "statuses": list(STATUS_FILTERS),
-                                               "program_id": program_id, "programs": programs,
+                                               "program_id": program_id, "programs": programs, "page": page,
+                                               "has_next": has_next,
                                                "runs": sorted({r["run_id"] for r in rows}, reverse=True)})
 
 
-def _back_to(placement_id: int) -> Response:
-    # Back to the row just answered, so the keyboard and the eye stay where they were.
-    return redirect(f"/placements#placement-{placement_id}")
+def _list_url(back: str) -> str:
+    # Only a page of this list (its filters and page number), never another site or page.
+    if back.startswith("/placements") and not back.startswith("/placements/") and "//" not in back:
+        return back.split("#", 1)[0]
+    return "/placements"
 
 
-def _answered(request: Request, placement: Any) -> Response:
+def _answered(request: Request, placement: Any, back: str) -> Response:
+    """Back to the row just answered, on the list page it was on, so the keyboard and the eye
+    stay where they were."""
     _ = gettext_of(request).gettext
     flash(request, "ok", _("Placement %(id)d: %(status)s.") % {"id": placement.id,
                                                               "status": _(placement.status.value)})
-    return _back_to(placement.id)
+    return redirect(f"{_list_url(back)}#placement-{placement.id}")
+
+
+BackForm = Annotated[str, Form(max_length=300)]
+BackQuery = Annotated[str, Query(max_length=300)]
 
 
 @router.post("/placements/{placement_id}/accept")
-def accept(request: Request, placement_id: WebId, session: DbDep, user: UserDep) -> Response:
+def accept(request: Request, placement_id: WebId, session: DbDep, user: UserDep, back: BackForm = "") -> Response:
     principal = require(user, *OFFICE)
-    return _answered(request, RunService(session, principal).respond(placement_id, accept=True))
+    return _answered(request, RunService(session, principal).respond(placement_id, accept=True), back)
 
 
 @router.post("/placements/accept")
@@ -197,47 +210,49 @@ async def accept_selected(request: Request, session: DbDep, user: UserDep) -> Re
 
 
 @router.get("/placements/{placement_id}/decline")
-def confirm_decline(request: Request, placement_id: WebId, session: DbDep, user: UserDep) -> Response:
+def confirm_decline(request: Request, placement_id: WebId, session: DbDep, user: UserDep,
+                    back: BackQuery = "") -> Response:
     """A decline cannot be undone: the page asks first (no script needed)."""
     principal = require(user, *OFFICE)
     row = _own_placement(session, principal, placement_id)
-    return render(request, "office/placement_confirm.html", {"p": row, "action": "decline"})
+    return render(request, "office/placement_confirm.html", {"p": row, "action": "decline", "back": _list_url(back)})
 
 
 @router.post("/placements/{placement_id}/decline")
-def decline(request: Request, placement_id: WebId, session: DbDep, user: UserDep) -> Response:
+def decline(request: Request, placement_id: WebId, session: DbDep, user: UserDep, back: BackForm = "") -> Response:
     principal = require(user, *OFFICE)
-    return _answered(request, RunService(session, principal).respond(placement_id, accept=False))
+    return _answered(request, RunService(session, principal).respond(placement_id, accept=False), back)
 
 
 @router.post("/placements/{placement_id}/agreement")
 def agreement(request: Request, placement_id: WebId, session: DbDep, user: UserDep,
               number: Annotated[str, Form(max_length=64)] = "",
-              signed_on: Annotated[str, Form(max_length=10)] = "") -> Response:
+              signed_on: Annotated[str, Form(max_length=10)] = "", back: BackForm = "") -> Response:
     principal = require(user, *OFFICE)
     try:
         record = AgreementRecord.model_validate({"number": number.strip() or None, "signed_on": signed_on or None})
     except ValidationError as exc:
         raise Unprocessable("invalid agreement", [dict(e) for e in exc.errors(include_url=False)]) from exc
     return _answered(request, RunService(session, principal).record_agreement(
-        placement_id, number=record.number, signed_on=record.signed_on))
+        placement_id, number=record.number, signed_on=record.signed_on), back)
 
 
 @router.get("/placements/{placement_id}/withdraw")
-def confirm_withdraw(request: Request, placement_id: WebId, session: DbDep, user: UserDep) -> Response:
+def confirm_withdraw(request: Request, placement_id: WebId, session: DbDep, user: UserDep,
+                     back: BackQuery = "") -> Response:
     principal = require(user, *OFFICE)
     row = _own_placement(session, principal, placement_id)
-    return render(request, "office/placement_confirm.html", {"p": row, "action": "withdraw"})
+    return render(request, "office/placement_confirm.html", {"p": row, "action": "withdraw", "back": _list_url(back)})
 
 
 @router.post("/placements/{placement_id}/withdraw")
 def withdraw(request: Request, placement_id: WebId, session: DbDep, user: UserDep,
-             reason: Annotated[str, Form(max_length=500)] = "") -> Response:
+             reason: Annotated[str, Form(max_length=500)] = "", back: BackForm = "") -> Response:
     principal = require(user, *OFFICE)
     _own_placement(session, principal, placement_id)  # another college's placement is a 404 first
     if not reason.strip():
         raise Unprocessable("a reason is required", [{"loc": ["reason"], "type": "missing", "msg": "required"}])
-    return _answered(request, RunService(session, principal).withdraw_placement(placement_id, reason.strip()))
+    return _answered(request, RunService(session, principal).withdraw_placement(placement_id, reason.strip()), back)
 
 
 def _own_placement(session: Any, principal: Any, placement_id: int) -> dict[str, Any]:

@@ -243,3 +243,97 @@ def test_scheduler_runs_and_publishes_then_the_college_accepts(browser: Browser,
     page.context.close()
 
 
+
+
+def _wait_for_result(page: Page) -> None:
+    # htmx polls the status every second and reloads the page when the run ends.
+    expect(page.get_by_role("link", name=re.compile("^(发布…|Publish…)$"))).to_be_visible(timeout=90_000)
+
+
+def test_a_whole_term_in_the_browser(browser: Browser, site: Site) -> None:
+    """The ledger through the pages, in zh-CN (辽宁, apart from the other tests' 贵州 runs): a run and
+    a what-if compared with their parameters, publication after its confirmation, answers (accept,
+    decline after its own page), a supplementary round that supersedes the first, the 三方协议 with
+    its number, and the placements at 390 px as cards."""
+    page = _page(browser)
+    _sign_in(page, site, "scheduler")
+    page.goto(site.url + "/runs")
+    page.locator("#f-province").fill("辽宁")
+    page.locator("#f-time_limit_s").fill("20")
+    page.get_by_role("button", name=re.compile("^(提交|Submit run)$")).click()
+    expect(page).to_have_url(re.compile(r"/runs/\d+$"))
+    first = page.url
+    _wait_for_result(page)
+    page.locator("summary", has_text="假设方案").click()
+    page.locator("#w-seed").fill("5")
+    page.get_by_role("button", name="运行假设方案").click()
+    expect(page).to_have_url(re.compile(r"/runs/\d+$"))
+    what_if = page.url
+    _wait_for_result(page)
+    page.goto(f"{site.url}/runs/compare?ids={first.rsplit('/', 1)[1]}&ids={what_if.rsplit('/', 1)[1]}")
+    expect(page.locator("main")).to_contain_text("随机种子")
+    _shot(page, "scheduler-compare-whatif")
+    page.goto(first)
+    page.get_by_role("link", name="发布…").click()
+    expect(page.locator("main")).to_contain_text("将向院校和企业发布")
+    page.get_by_role("button", name=re.compile("^发布$")).click()
+    expect(page.locator(".flash.ok")).to_be_visible()
+    page.context.close()
+
+    office = _page(browser)
+    _sign_in(office, site, "placement_office@辽宁")
+    office.goto(site.url + "/placements")
+    accept = office.get_by_role("button", name=re.compile("^接受")).first
+    expect(accept).to_be_visible()
+    accepted_row = office.locator("tbody tr").filter(has=accept).first.get_attribute("id")
+    accept.click()
+    expect(office.locator(f"#{accepted_row} .badge")).to_have_text("已接受")
+    decline = office.get_by_role("link", name=re.compile("^拒绝")).first
+    declined_row = office.locator("tbody tr").filter(has=decline).first.get_attribute("id")
+    decline.click()
+    expect(office.locator("main h1")).to_have_text("确定拒绝该安排？")
+    office.get_by_role("button", name="拒绝").click()
+    expect(office.locator(f"#{declined_row} .badge")).to_have_text("已拒绝")
+    office.context.close()
+
+    page = _page(browser)
+    _sign_in(page, site, "scheduler")
+    page.goto(first)
+    page.get_by_role("button", name="进行补录轮次").click()
+    expect(page).to_have_url(re.compile(r"/runs/\d+$"))
+    _wait_for_result(page)
+    expect(page.locator("main")).to_contain_text("接续运行")
+    page.get_by_role("link", name="发布…").click()
+    expect(page.locator("main")).to_contain_text("它将替代第 1 轮")
+    _shot(page, "scheduler-publish-round-2")
+    page.get_by_role("button", name=re.compile("^发布$")).click()
+    expect(page.locator(".flash.ok")).to_be_visible()
+    page.goto(first)
+    expect(page.locator("#run-status .badge")).to_have_text("已被后续轮次替代")
+    page.context.close()
+
+    office = _page(browser)
+    _sign_in(office, site, "placement_office@辽宁")
+    office.goto(site.url + "/placements?status=accepted")
+    row = office.locator(f"#{accepted_row}")
+    row.get_by_label("协议编号").fill("辽实协-2027-001")
+    row.get_by_role("button", name="登记三方协议").click()
+    expect(office.locator(".flash.ok")).to_be_visible()
+    office.goto(site.url + "/placements?status=confirmed")
+    expect(office.locator(f"#{accepted_row} .badge")).to_have_text("已签协议")
+    expect(office.locator(f"#{accepted_row}")).to_contain_text("辽实协-2027-001")
+    _shot(office, "office-placements-term")
+    office.context.close()
+
+    phone = _page(browser, width=390)
+    _sign_in(phone, site, "placement_office@辽宁")
+    phone.goto(site.url + "/placements")
+    # Rows are labelled cards, a page at a time: nothing runs off the side of the screen, and the
+    # page is no longer a scroll of every placement of the term (it was 104,071 px tall).
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, width
+    height = phone.evaluate("document.documentElement.scrollHeight")
+    assert height < 20_000, height
+    expect(phone.get_by_role("link", name=re.compile("下一页"))).to_be_visible()
+    _shot(phone, "office-placements-term-390")
+    phone.context.close()

@@ -69,6 +69,7 @@ def _walk(o: dict[str, Any]) -> dict[str, Walk]:
         "/runs/{run_id}/withdraw": [("POST", f"/runs/{run}/withdraw", [("college_a", 403), ("enterprise_a", 403)])],
         "/runs/{run_id}/supplementary": [("POST", f"/runs/{run}/supplementary", [("college_a", 403)])],
         "/runs/{run_id}/fork": [("POST", f"/runs/{run}/fork", [("college_a", 403), ("enterprise_a", 403)])],
+        "/runs/{run_id}/adjust": [("POST", f"/runs/{run}/adjust", [("college_a", 403), ("enterprise_a", 403)])],
         "/runs/{run_id}/cancel": [("POST", f"/runs/{run}/cancel", [("college_a", 403)])],
         "/runs/{run_id}/export": [("GET", f"/runs/{run}/export", [("college_a", 404), ("enterprise_a", 404)])],
         # Another actor's notification is not found, whatever the role; its own is marked read.
