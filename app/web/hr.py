@@ -19,6 +19,8 @@ from app.services.resources import LecturerService, OpeningService, etag_of
 from app.tabular import FileType
 from app.web.core import (
     DbDep,
+    StagedDbDep,
+    StagedUserDep,
     UserDep,
     WebId,
     WebRoute,
@@ -171,9 +173,9 @@ async def update_opening(request: Request, opening_id: WebId, session: DbDep, us
 
 
 @router.post("/openings/import")
-def import_openings(request: Request, session: DbDep, user: UserDep, file: Annotated[UploadFile, File()],
-                    dry_run: Annotated[bool, Form()] = False) -> Response:
-    return import_file(request, session, user, "openings", file, dry_run, "/openings", HR)
+def import_openings(request: Request, unit: StagedDbDep, user: StagedUserDep,
+                    file: Annotated[UploadFile, File()], dry_run: Annotated[bool, Form()] = False) -> Response:
+    return import_file(request, unit, user, "openings", file, dry_run, "/openings", HR)
 
 
 @router.get("/occupations/suggest")
@@ -268,9 +270,9 @@ async def update_lecturer(request: Request, lecturer_id: WebId, session: DbDep, 
 
 
 @router.post("/lecturers/import")
-def import_lecturers(request: Request, session: DbDep, user: UserDep, file: Annotated[UploadFile, File()],
-                     dry_run: Annotated[bool, Form()] = False) -> Response:
-    return import_file(request, session, user, "lecturers", file, dry_run, "/lecturers", HR)
+def import_lecturers(request: Request, unit: StagedDbDep, user: StagedUserDep,
+                     file: Annotated[UploadFile, File()], dry_run: Annotated[bool, Form()] = False) -> Response:
+    return import_file(request, unit, user, "lecturers", file, dry_run, "/lecturers", HR)
 
 
 def _is_version(text: str) -> bool:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import ValidationError
 
+from app.db.engine import StagedUnit
 from app.db.models import PlacementStatus, Role
 from app.errors import ChanjiaoError, NotFound, Unprocessable
 from app.run_schemas import AgreementRecord
@@ -22,6 +23,8 @@ from app.tabular import MEDIA_TYPES, FileType, read_table, write_csv, write_xlsx
 from app.web.charts import contribution_bars
 from app.web.core import (
     DbDep,
+    StagedDbDep,
+    StagedUserDep,
     UserDep,
     WebId,
     WebIdQuery,
@@ -93,14 +96,17 @@ def students(request: Request, session: DbDep, user: UserDep, q: Annotated[str, 
 
 
 @router.post("/students/import")
-def import_students(request: Request, session: DbDep, user: UserDep, file: Annotated[UploadFile, File()],
+def import_students(request: Request, unit: StagedDbDep, user: StagedUserDep, file: Annotated[UploadFile, File()],
                     dry_run: Annotated[bool, Form()] = False) -> Response:
-    return import_file(request, session, user, "students", file, dry_run, "/students", OFFICE)
+    return import_file(request, unit, user, "students", file, dry_run, "/students", OFFICE)
 
 
-def import_file(request: Request, session: Any, user: Any, kind: str, upload: UploadFile, dry_run: bool,
+def import_file(request: Request, unit: StagedUnit, user: Any, kind: str, upload: UploadFile, dry_run: bool,
                 back: str, roles: tuple[Role, ...]) -> Response:
-    """Shared by every import form: the same checks as the API, the report shown row by row."""
+    """Shared by every import form: the same checks as the API, the report shown row by row.
+
+    As in the API, reading and checking the file take no write lock (``StagedUnit``); only the
+    insert of the checked rows does, in one short write."""
     principal = require(user, *roles)
     settings: Settings = request.app.state.settings
     data = upload.file.read(settings.max_import_bytes + 1)
@@ -111,7 +117,12 @@ def import_file(request: Request, session: Any, user: Any, kind: str, upload: Up
     table = read_table(data, upload.filename, upload.content_type, max_rows=settings.max_import_rows,
                        max_unzipped_bytes=settings.max_import_bytes * UNZIP_FACTOR)
     try:
-        report = ImportService(session, principal).run(kind, table, dry_run=dry_run)
+        checked = ImportService(unit.read, principal).check(kind, table, dry_run=dry_run)
+        if dry_run:
+            report = checked.report()
+        else:
+            with unit.write() as session:
+                report = ImportService(session, principal).store(checked)
     except ImportRejected as exc:
         report = exc.report
     if not dry_run and report.created:

@@ -201,3 +201,42 @@ def test_a_sign_in_hashing_a_password_does_not_block_other_writers(
     thread, answers = _in_thread(lambda: served.client.post("/login", data=form))
     _write_while_paused(served, reached, release, thread)
     assert answers and answers[0].status_code == 401
+
+
+def test_a_web_import_checking_its_rows_does_not_block_other_writers(
+        served: Served, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The placement office's import form: the same staged unit as the API."""
+    from app.services.resources import StudentService
+    from app.services.users import create_user
+
+    engine = make_engine(served.url)
+    try:
+        with make_session_factory(engine).begin() as session:
+            college_id = session.scalars(select(College.id)).first()
+            create_user(session, "office-web", "a long enough password", Role.PLACEMENT_OFFICE,
+                        college_id=college_id)
+    finally:
+        engine.dispose()
+    client = served.client
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token
+    signed = client.post("/login", data={"username": "office-web", "password": "a long enough password",
+                                         "csrf_token": token.group(1)}, follow_redirects=False)
+    assert signed.status_code == 303, signed.text
+    form_token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/students").text)
+    assert form_token
+    reached, release = _paused(monkeypatch, StudentService, "build")
+    body = _students_csv(served.program_id, [f"2028{i:04d}" for i in range(20)])
+    thread, answers = _in_thread(lambda: client.post(
+        "/students/import", data={"csrf_token": form_token.group(1)},
+        files={"file": ("students.csv", body, "text/csv")}, follow_redirects=False))
+    # Before: the page's request held SQLite's write lock from its first statement.
+    _write_while_paused(served, reached, release, thread)
+    assert answers and answers[0].status_code == 303, answers[0].text if answers else "no answer"
+    engine = make_engine(served.url)
+    try:
+        with Session(engine) as session:
+            assert session.scalar(select(func.count()).select_from(Student)) == 20
+    finally:
+        engine.dispose()
