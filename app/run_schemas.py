@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
 
 from app.db.models import PlacementStatus, RunKind, RunMode, RunStatus
-from app.schemas import MAX_ID, Id, InputModel, OutputModel, RealNumber, Term, WholeNumber
+from app.schemas import MAX_ID, Id, InputModel, OutputModel, Province, RealNumber, Term, WholeNumber
 
 # A quota or seat count larger than any scope's students binds nothing, and the solvers keep counts in
 # 64-bit arrays: 10**30 would overflow there, in the worker, long after the 202.
@@ -38,7 +38,7 @@ class RunScope(InputModel):
     """What a run allocates: one term, optionally narrowed to a province, colleges, enterprises."""
 
     term: Term
-    province: Annotated[str, Field(min_length=1, max_length=50)] | None = None
+    province: Province | None = None
     college_ids: Annotated[list[Id], Field(max_length=1000)] = Field(default_factory=list)
     enterprise_ids: Annotated[list[Id], Field(max_length=5000)] = Field(default_factory=list)
 

@@ -9,8 +9,18 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
+from app.data import normalise_province
 from app.db.models import EducationLevel
 from app.text_guard import MESSAGE as TEXT_MESSAGE
 from app.text_guard import has_control_characters
@@ -20,6 +30,9 @@ T = TypeVar("T")
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 ShortName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 OptionalShort = Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)]
+# 贵州省, 贵州 and Guizhou name one province, on every input path (API, imports, web forms).
+Province = Annotated[ShortName, AfterValidator(normalise_province)]
+OptionalProvince = Annotated[OptionalShort, AfterValidator(normalise_province)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20_000)]
 Term = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9A-Za-z_\-]{1,20}$")]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -83,7 +96,7 @@ class ListPage(BaseModel, Generic[T]):
 
 class CollegeCreate(InputModel):
     name: Name
-    province: ShortName
+    province: Province
     city: ShortName
     level: EducationLevel
 
@@ -93,7 +106,7 @@ _ADMIN_ONLY = "Only an admin may change it (a tenant's change is a 403 naming th
 
 class CollegeUpdate(InputModel):
     name: Name | None = Field(default=None, description=_ADMIN_ONLY)
-    province: ShortName | None = Field(default=None, description=_ADMIN_ONLY)
+    province: Province | None = Field(default=None, description=_ADMIN_ONLY)
     city: ShortName | None = None
     level: EducationLevel | None = Field(default=None, description=_ADMIN_ONLY)
 
@@ -156,7 +169,7 @@ class ProgramRead(OutputModel):
 class EnterpriseCreate(InputModel):
     name: Name
     industry: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
-    province: ShortName
+    province: Province
     city: ShortName
     staff_count: WholeNumber = Field(default=0, ge=0, le=10_000_000)
 
@@ -164,7 +177,7 @@ class EnterpriseCreate(InputModel):
 class EnterpriseUpdate(InputModel):
     name: Name | None = Field(default=None, description=_ADMIN_ONLY)
     industry: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
-    province: ShortName | None = Field(default=None, description=_ADMIN_ONLY)
+    province: Province | None = Field(default=None, description=_ADMIN_ONLY)
     city: ShortName | None = None
     staff_count: WholeNumber | None = Field(default=None, ge=0, le=10_000_000, description=_ADMIN_ONLY)
 
@@ -199,7 +212,7 @@ class OpeningCreate(_OpeningFields):
     required_skills: Tags = []
     occupation_code: OccupationCode | None = None
     seats: WholeNumber = Field(ge=0, le=100_000)
-    province: ShortName
+    province: Province
     city: ShortName
     term: Term
     period_start: date | None = None
@@ -216,7 +229,7 @@ class OpeningUpdate(_OpeningFields):
     required_skills: Tags | None = None
     occupation_code: OccupationCode | None = None
     seats: WholeNumber | None = Field(default=None, ge=0, le=100_000)
-    province: ShortName | None = None
+    province: Province | None = None
     city: ShortName | None = None
     term: Term | None = None
     period_start: date | None = None
@@ -260,7 +273,7 @@ class StudentCreate(InputModel):
     skills: Tags = []
     certificates: Tags = []
     grade: RealNumber | None = Field(default=None, ge=0, le=100)
-    province: OptionalShort = ""
+    province: OptionalProvince = ""
     city: OptionalShort = ""
     preferences: Annotated[list[Id], Field(max_length=50, description="Opening ids, first choice first.")] = []
 
@@ -281,7 +294,7 @@ class StudentUpdate(InputModel):
     skills: Tags | None = None
     certificates: Tags | None = None
     grade: RealNumber | None = Field(default=None, ge=0, le=100)
-    province: OptionalShort | None = None
+    province: OptionalProvince | None = None
     city: OptionalShort | None = None
     preferences: Annotated[list[Id], Field(max_length=50)] | None = None
 

@@ -1,6 +1,8 @@
 """Reference data shipped with the package (read with importlib.resources; see each ATTRIBUTION.md)."""
 from __future__ import annotations
 
+import csv
+import io
 from functools import cache
 from importlib.resources import files
 from typing import TYPE_CHECKING
@@ -9,6 +11,26 @@ if TYPE_CHECKING:
     from matching.scoring.jobtitles import JobTitleExpander, TitleVocabulary
 
 TITLE_VOCABULARY = "jobtitles/vocabulary.csv"
+PROVINCES = "divisions/provinces.csv"
+
+
+@cache
+def _province_names() -> dict[str, str]:
+    """Every spelling of a provincial-level division (full, short, English in any case) → its short name."""
+    names: dict[str, str] = {}
+    reader = csv.DictReader(io.StringIO(files(__name__).joinpath(PROVINCES).read_text(encoding="utf-8")))
+    for row in reader:
+        for spelling in (row["name"], row["short"], row["english"].casefold()):
+            names[spelling] = row["short"]
+    return names
+
+
+def normalise_province(value: str) -> str:
+    """贵州省, 贵州 and Guizhou are one province: its short name (``divisions/provinces.csv``).  A value
+    that names no division there is kept as written (catalogues need not be Chinese)."""
+    cleaned = value.strip()
+    names = _province_names()
+    return names.get(cleaned) or names.get(cleaned.casefold()) or cleaned
 
 
 def title_vocabulary_text() -> str:

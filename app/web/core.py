@@ -7,6 +7,7 @@ status the API would return.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable, Coroutine, Iterator
 from datetime import UTC, datetime
@@ -61,6 +62,22 @@ def local_time(value: datetime | None, zone: str) -> str:
 
 
 env.filters["localtime"] = local_time
+
+_TERM = re.compile(r"^(\d{4})[-_ ]?(spring|summer|autumn|fall|winter)$", re.IGNORECASE)
+_SEASONS = {"spring": ("春季", "Spring"), "summer": ("夏季", "Summer"), "autumn": ("秋季", "Autumn"),
+            "fall": ("秋季", "Autumn"), "winter": ("冬季", "Winter")}
+
+
+def term_label(term: str, locale: str) -> str:
+    """A term as people say it: 2027-spring is 2027年春季学期 (Spring 2027); other spellings as written."""
+    found = _TERM.match(term or "")
+    if not found:
+        return term
+    zh, en = _SEASONS[found.group(2).lower()]
+    return f"{found.group(1)}年{zh}学期" if locale.startswith("zh") else f"{en} {found.group(1)}"
+
+
+env.filters["term_label"] = term_label
 
 
 def N_(message: str) -> str:  # noqa: N802 - the name gettext tools look for

@@ -225,3 +225,16 @@ def test_the_scheduler_adjusts_a_run_by_hand(as_user: Login, market: dict[str, A
     worker.run_once()
     export = client.get(moved.headers["location"] + "/export?format=csv")
     assert f"{student},{opening}" in export.text
+
+
+def test_terms_read_as_people_say_them(as_user: Login, market: dict[str, Any]) -> None:
+    from app.web.core import term_label
+
+    assert term_label("2027-spring", "zh_CN") == "2027年春季学期"
+    assert term_label("2027-autumn", "en") == "Autumn 2027"
+    assert term_label("2027-fall", "zh_CN") == "2027年秋季学期"
+    assert term_label("T3-2027", "zh_CN") == "T3-2027"  # another spelling stays as written
+    client = as_user("scheduler")
+    token = csrf_of(client.get("/runs").text)
+    client.post("/runs", data={"csrf_token": token, "kind": "internship", "mode": "optimal", "term": TERM})
+    assert "2027年春季学期" in client.get("/runs").text
