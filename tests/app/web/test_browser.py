@@ -203,14 +203,20 @@ def test_hr_creates_an_opening_with_the_occupation_suggestion(browser: Browser, 
     page.context.close()
 
 
-def test_scheduler_runs_and_publishes_then_the_college_accepts(browser: Browser, site: Site) -> None:
+def _submit_run(browser: Browser, site: Site, province: str) -> Page:
+    """A scheduler's page on the run just submitted for ``province`` (20 s at most)."""
     page = _page(browser)
     _sign_in(page, site, "scheduler")
     page.goto(site.url + "/runs")
-    page.locator("#f-province").fill("贵州")
+    page.locator("#f-province").fill(province)
     page.locator("#f-time_limit_s").fill("20")
     page.get_by_role("button", name=re.compile("^(提交|Submit run)$")).click()
     expect(page).to_have_url(re.compile(r"/runs/\d+$"))
+    return page
+
+
+def test_scheduler_runs_and_publishes_then_the_college_accepts(browser: Browser, site: Site) -> None:
+    page = _submit_run(browser, site, "贵州")
     run_url = page.url
     _shot(page, "scheduler-run-progress")
     # htmx polls the status every second and reloads the page when the run ends.
@@ -255,13 +261,7 @@ def test_a_whole_term_in_the_browser(browser: Browser, site: Site) -> None:
     a what-if compared with their parameters, publication after its confirmation, answers (accept,
     decline after its own page), a supplementary round that supersedes the first, the 三方协议 with
     its number, and the placements at 390 px as cards."""
-    page = _page(browser)
-    _sign_in(page, site, "scheduler")
-    page.goto(site.url + "/runs")
-    page.locator("#f-province").fill("辽宁")
-    page.locator("#f-time_limit_s").fill("20")
-    page.get_by_role("button", name=re.compile("^(提交|Submit run)$")).click()
-    expect(page).to_have_url(re.compile(r"/runs/\d+$"))
+    page = _submit_run(browser, site, "辽宁")
     first = page.url
     _wait_for_result(page)
     page.locator("summary", has_text="假设方案").click()
