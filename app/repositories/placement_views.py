@@ -17,6 +17,7 @@ from app.db.models import (
     PlacementStatus,
     Program,
     RunKind,
+    RunStatus,
     Student,
 )
 from app.repositories.runs import RunRepository
@@ -61,6 +62,26 @@ class PlacementViewRepository:
                 "program", "college", "opening_id", "opening", "enterprise", "round", "city", "agreement_no",
                 "agreement_signed_on", "withdrawn_reason")
         return [dict(zip(keys, row, strict=True)) for row in self.session.execute(stmt)]
+
+    def current_internship_runs(self, principal: Principal) -> list[AllocationRun]:
+        """The published (current) internship runs the caller may see, newest first."""
+        stmt = (select(AllocationRun).where(AllocationRun.kind == RunKind.INTERNSHIP,
+                                            AllocationRun.status == RunStatus.PUBLISHED,
+                                            RunRepository.run_visibility(principal))
+                .order_by(AllocationRun.id.desc()))
+        return list(self.session.scalars(stmt))
+
+    def students_of_college(self, college_id: int, student_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+        """Number, name and program of these students, if they are the college's own."""
+        wanted = sorted(set(student_ids))
+        out: dict[int, dict[str, Any]] = {}
+        for start in range(0, len(wanted), 1000):
+            stmt = (select(Student.id, Student.student_no, Student.name, Program.name)
+                    .join(Program, Program.id == Student.program_id)
+                    .where(Student.id.in_(wanted[start:start + 1000]), Program.college_id == college_id))
+            out.update({int(i): {"student_no": no, "name": name, "program": program}
+                        for i, no, name, program in self.session.execute(stmt)})
+        return out
 
     def names(self, model: type[College] | type[Enterprise] | type[Program], ids: Iterable[int]) -> dict[int, str]:
         wanted = sorted(set(ids))

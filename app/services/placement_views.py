@@ -30,6 +30,20 @@ class PlacementViews:
                 row["student_name"] = None
         return rows
 
+    def unplaced(self) -> list[dict[str, Any]]:
+        """The college's students the current round of each scope left without a placement, with
+        the reason codes the solver gave (its own college's students only)."""
+        college = self.principal.college_id
+        if self.principal.role is not Role.PLACEMENT_OFFICE or college is None:
+            return []
+        rows: list[dict[str, Any]] = []
+        for run in self.repo.current_internship_runs(self.principal):
+            items = [u for u in run.unplaced or [] if str(u.get("college_id")) == str(college)]
+            people = self.repo.students_of_college(college, (int(u["id"]) for u in items if str(u["id"]).isdigit()))
+            rows += [{**people[int(u["id"])], "run_id": run.id, "round": run.round, "reasons": list(u["reasons"])}
+                     for u in items if str(u["id"]).isdigit() and int(u["id"]) in people]
+        return rows
+
     def names(self, *, colleges: Iterable[int] = (), enterprises: Iterable[int] = (),
               programs: Iterable[int] = ()) -> dict[str, dict[int, str]]:
         """College, enterprise and program names by id (names are not personal data)."""

@@ -30,6 +30,20 @@ STATUSES = [N_("queued"), N_("running"), N_("succeeded"), N_("infeasible"), N_("
             N_("admin"), N_("scheduler"), N_("placement_office"), N_("enterprise_hr")]
 
 
+# Why a student ended without a placement (matching.allocation.problem.UnplacedReason), in words.
+UNPLACED_REASONS = {
+    "full": N_("every opening that fits was full"),
+    "ineligible": N_("no opening that fits may take this student (专业大类, level or a forbidden pair)"),
+    "not_ranked": N_("the student ranked none of the openings that still had room"),
+    "quota": N_("the college's quota at the fitting enterprises was reached"),
+    "no_candidates": N_("too little in the student's profile to be matched (add skills or certificates)"),
+}
+
+
+def unplaced_reason(code: str) -> str:
+    return UNPLACED_REASONS.get(code, code)
+
+
 def feature_label(name: str) -> str:
     return FEATURES.get(name, name)
 
@@ -45,6 +59,7 @@ def _install() -> None:
     from app.web.core import env
 
     env.globals["feature_label"] = feature_label
+    env.globals["unplaced_reason"] = unplaced_reason
     env.globals["contribution_shares"] = contribution_shares
     env.globals["share_text"] = share_text
 

@@ -171,6 +171,12 @@ def placements(request: Request, session: DbDep, user: UserDep,
                                                "runs": sorted({r["run_id"] for r in rows}, reverse=True)})
 
 
+@router.get("/placements/unplaced")
+def unplaced(request: Request, session: DbDep, user: UserDep) -> Response:
+    principal = require(user, *OFFICE)
+    return render(request, "office/unplaced.html", {"rows": PlacementViews(session, principal).unplaced()})
+
+
 def _list_url(back: str) -> str:
     # Only a page of this list (its filters and page number), never another site or page.
     if back.startswith("/placements") and not back.startswith("/placements/") and "//" not in back:

@@ -238,3 +238,39 @@ def test_terms_read_as_people_say_them(as_user: Login, market: dict[str, Any]) -
     token = csrf_of(client.get("/runs").text)
     client.post("/runs", data={"csrf_token": token, "kind": "internship", "mode": "optimal", "term": TERM})
     assert "2027年春季学期" in client.get("/runs").text
+
+
+def test_the_office_reads_why_its_students_are_unplaced(as_user: Login, market: dict[str, Any],
+                                                        app_client: TestClient, world: Any,
+                                                        session_factory: Any) -> None:
+    from app.settings import Settings
+    from app.worker import Worker
+
+    for n in range(3, 9):  # more students than seats: some stay unplaced
+        extra = app_client.post("/api/v1/students", json={
+            "program_id": market["programs"]["college_a"], "student_no": f"college_a-no-{n}", "name": f"学生{n}",
+            "skills": ["Python"]}, headers=world.h("college_a"))
+        assert extra.status_code == 201, extra.text
+        market["students"][("college_a", n)] = extra.json()["id"]
+    submitted = app_client.post("/api/v1/allocation-runs", json={"kind": "internship", "scope": {"term": TERM}},
+                                headers=world.h("scheduler"))
+    Worker(session_factory, Settings(database_url="sqlite://", solve_in_subprocess=False,
+                                     allocation_executor="inline", worker_heartbeat_s=3600), owner="t").run_once()
+    run = app_client.get(f"/api/v1/allocation-runs/{submitted.json()['id']}", headers=world.h("scheduler")).json()
+    unplaced = app_client.get(f"/api/v1/allocation-runs/{run['id']}/unplaced", headers=world.h("scheduler")).json()
+    assert unplaced, "the market leaves students unplaced (more students than seats)"
+    assert app_client.post(f"/api/v1/allocation-runs/{run['id']}/publish",
+                           headers=world.h("scheduler")).status_code == 200
+    college_a_students = {v for (w, _), v in market["students"].items() if w == "college_a"}
+    own = [u for u in unplaced if int(u["id"]) in college_a_students]
+    page = as_user("college_a").get("/placements/unplaced")
+    assert page.status_code == 200
+    for item in own:
+        number = next(f"college_a-no-{n}" for (w, n), v in market["students"].items() if v == int(item["id"]))
+        assert number in page.text
+    assert "college_b-no-" not in page.text
+    # Reasons in words, in Chinese: no solver codes such as "full".
+    assert own
+    assert "匹配的岗位都已满员" in page.text or "没有可接收该学生" in page.text or "学生资料太少" in page.text
+    assert ">full<" not in page.text
+    assert as_user("enterprise_a").get("/placements/unplaced").status_code == 403
