@@ -6,11 +6,16 @@ so services only flush and a failing command leaves nothing half-written.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 
+import typer
+from rich.console import Console
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.engine import make_engine, make_session_factory
+from app.errors import ChanjiaoError
 from app.settings import get_settings
 
 
@@ -29,3 +34,14 @@ def session_factory() -> sessionmaker[Session]:
 
         factory.configure(info={POSTMAN_KEY: SmtpPostman(settings, compose_mail, background=False)})
     return factory
+
+
+@contextmanager
+def write_or_exit(console: Console) -> Iterator[Session]:
+    """One write transaction of a command; a refusal of a service is its message and exit code 2."""
+    try:
+        with session_factory().begin() as session:
+            yield session
+    except ChanjiaoError as exc:
+        console.print(f"[red]error:[/red] {exc.detail}")
+        raise typer.Exit(2) from exc

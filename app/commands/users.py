@@ -8,7 +8,6 @@ import typer
 from rich.console import Console
 
 from app.db.models import Role
-from app.errors import ChanjiaoError
 
 console = Console(stderr=True)
 
@@ -28,19 +27,15 @@ def register(cli: typer.Typer) -> None:
         email: str | None = typer.Option(None, help="Where notifications are mailed (with CHANJIAO_SMTP_HOST)."),
     ) -> None:
         """Create a user who signs in to the web UI with the role (and tenant) given."""
-        from app.commands._db import session_factory
+        from app.commands._db import write_or_exit
         from app.services.notifications import set_email
         from app.services.users import create_user
 
         password = _read_password(password_stdin)
-        try:
-            with session_factory().begin() as session:
-                create_user(session, username, password, role, college_id=college, enterprise_id=enterprise)
-                if email:
-                    set_email(session, username, email)
-        except ChanjiaoError as exc:
-            console.print(f"[red]error:[/red] {exc.detail}")
-            raise typer.Exit(2) from exc
+        with write_or_exit(console) as session:
+            create_user(session, username, password, role, college_id=college, enterprise_id=enterprise)
+            if email:
+                set_email(session, username, email)
         console.print(f"created {role.value} user {username}")
 
     @users.command("set-password")
@@ -50,16 +45,12 @@ def register(cli: typer.Typer) -> None:
                                             help="Read the password from the first line of standard input."),
     ) -> None:
         """Give a user a new password; every web session of the user ends."""
-        from app.commands._db import session_factory
+        from app.commands._db import write_or_exit
         from app.services.users import set_password
 
         password = _read_password(password_stdin)
-        try:
-            with session_factory().begin() as session:
-                set_password(session, username, password)
-        except ChanjiaoError as exc:
-            console.print(f"[red]error:[/red] {exc.detail}")
-            raise typer.Exit(2) from exc
+        with write_or_exit(console) as session:
+            set_password(session, username, password)
         console.print(f"new password set for {username}; their sessions have ended")
 
     @users.command("set-email")
@@ -68,30 +59,22 @@ def register(cli: typer.Typer) -> None:
         email: str | None = typer.Argument(None, help="The address; leave it out to stop mailing the user."),
     ) -> None:
         """Set the address a user's notifications are mailed to (when an SMTP server is configured)."""
-        from app.commands._db import session_factory
+        from app.commands._db import write_or_exit
         from app.services.notifications import set_email
 
-        try:
-            with session_factory().begin() as session:
-                set_email(session, username, email)
-        except ChanjiaoError as exc:
-            console.print(f"[red]error:[/red] {exc.detail}")
-            raise typer.Exit(2) from exc
+        with write_or_exit(console) as session:
+            set_email(session, username, email)
         console.print(f"notifications of {username} are mailed to {email}" if email
                       else f"notifications of {username} are in-app only")
 
     @users.command("revoke")
     def revoke(username: str = typer.Argument(..., help="The user's sign-in name.")) -> None:
         """End every web session of a user at once (a lost laptop, a copied cookie, a leaver)."""
-        from app.commands._db import session_factory
+        from app.commands._db import write_or_exit
         from app.services.users import revoke_sessions
 
-        try:
-            with session_factory().begin() as session:
-                count = revoke_sessions(session, username)
-        except ChanjiaoError as exc:
-            console.print(f"[red]error:[/red] {exc.detail}")
-            raise typer.Exit(2) from exc
+        with write_or_exit(console) as session:
+            count = revoke_sessions(session, username)
         console.print(f"revoked {count} session(s) of {username}")
 
 
