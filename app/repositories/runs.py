@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from app.db.base import utcnow
 from app.db.models import (
+    CURRENT_PLACEMENT_STATUSES,
     AllocationRun,
     College,
     CourseNeed,
@@ -211,12 +212,10 @@ class RunRepository:
             party = Placement.student_id.in_(_students_of_college(principal.college_id))
         else:
             return {}
-        standing = (PlacementStatus.PUBLISHED, PlacementStatus.ACCEPTED, PlacementStatus.CONFIRMED,
-                    PlacementStatus.COMPLETED)
         stmt = (select(Placement.id, Student.name, Student.phone)
                 .join(Student, Student.id == Placement.student_id)
                 .where(Placement.id.in_(placement_ids), Placement.kind == RunKind.INTERNSHIP,
-                       Placement.status.in_(standing), party, self.placement_visibility(principal)))
+                       Placement.status.in_(CURRENT_PLACEMENT_STATUSES), party, self.placement_visibility(principal)))
         return {row[0]: (row[1], row[2]) for row in self.session.execute(stmt)}
 
     def placement_context(self, chain: Sequence[int], principal: Principal

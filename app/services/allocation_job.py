@@ -19,7 +19,15 @@ from typing import Any
 import numpy as np
 from sqlalchemy.orm import Session
 
-from app.db.models import AllocationRun, Placement, PlacementStatus, RunKind, RunMode, RunStatus
+from app.db.models import (
+    LIVE_PLACEMENT_STATUSES,
+    AllocationRun,
+    Placement,
+    PlacementStatus,
+    RunKind,
+    RunMode,
+    RunStatus,
+)
 from app.instances import INTERNSHIP_PLACEMENTS_HEADER, LECTURER_PLACEMENTS_HEADER, placements_csv
 from app.repositories.ledger import LedgerRepository
 from app.repositories.runs import RunRepository
@@ -168,7 +176,7 @@ def _carry_over_earlier_rounds(placements: Sequence[Placement], inputs: Internsh
     better exists (see KEEP_PROPOSAL_BONUS)."""
     for p in placements:
         pair = (str(p.student_id), str(p.opening_id))
-        if p.status in (PlacementStatus.ACCEPTED, PlacementStatus.CONFIRMED, PlacementStatus.COMPLETED):
+        if p.status in LIVE_PLACEMENT_STATUSES:
             inputs.locks.append(pair)
             inputs.carried[pair] = p.id
         elif p.status in (PlacementStatus.DECLINED, PlacementStatus.WITHDRAWN):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from app.db.models import PlacementStatus
+from app.db.models import LIVE_PLACEMENT_STATUSES, PlacementStatus
 from app.errors import Forbidden
 from app.repositories.dashboards import DashboardRepository
 from app.repositories.notifications import NotificationRepository
@@ -59,7 +59,7 @@ class DashboardService:
             return CollegeTerm(None, terms, 0, 0, 0, 0, 0, 0)
         students = self.repo.college_students(college_id, term)
         by_status = self.repo.college_placements_by_status(college_id, term)
-        placed = sum(by_status.get(s, 0) for s in (P.ACCEPTED, P.CONFIRMED, P.COMPLETED))
+        placed = sum(by_status.get(PlacementStatus(s), 0) for s in LIVE_PLACEMENT_STATUSES)
         pending = by_status.get(P.PUBLISHED, 0)
         return CollegeTerm(term, terms, students, placed, pending, max(0, students - placed - pending),
                            by_status.get(P.ACCEPTED, 0), by_status.get(P.CONFIRMED, 0))

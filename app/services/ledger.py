@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.db.base import utcnow
-from app.db.models import AllocationRun, Placement, PlacementStatus, RunKind, RunStatus
+from app.db.models import LIVE_PLACEMENT_STATUSES, AllocationRun, Placement, PlacementStatus, RunKind, RunStatus
 from app.errors import Conflict
 from app.repositories.access import AccessRepository
 from app.repositories.ledger import LedgerRepository
@@ -58,7 +58,7 @@ PLACEMENT_TRANSITIONS: Mapping[PlacementStatus, frozenset[PlacementStatus]] = {
     P.SUPERSEDED: frozenset({P.PUBLISHED}),
 }
 
-LIVE = frozenset({P.ACCEPTED, P.CONFIRMED, P.COMPLETED})
+LIVE = frozenset(PlacementStatus(s) for s in LIVE_PLACEMENT_STATUSES)
 TERMINAL_RUN = frozenset({R.INFEASIBLE, R.NO_SOLUTION_IN_TIME, R.FAILED, R.CANCELLED, R.WITHDRAWN})
 
 

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from app.db.engine import StagedUnit
-from app.db.models import PlacementStatus, Role
+from app.db.models import CURRENT_PLACEMENT_STATUSES, PlacementStatus, Role
 from app.errors import ChanjiaoError, NotFound, Unprocessable
 from app.run_schemas import AgreementRecord
 from app.schemas import MAX_ID
@@ -148,7 +148,7 @@ def export_kind(session: Any, user: Any, kind: str, file_format: FileType, roles
 
 
 # What the placements page can filter by: a status, or the placements that still stand.
-STATUS_FILTERS = {"": (), "current": (PlacementStatus.PUBLISHED, PlacementStatus.ACCEPTED, PlacementStatus.CONFIRMED),
+STATUS_FILTERS = {"": (), "current": tuple(PlacementStatus(s) for s in CURRENT_PLACEMENT_STATUSES),
                   **{s.value: (s,) for s in PlacementStatus if s is not PlacementStatus.PROPOSED}}
 
 
@@ -230,9 +230,7 @@ async def accept_selected(request: Request, session: DbDep, user: UserDep) -> Re
 def confirm_decline(request: Request, placement_id: WebId, session: DbDep, user: UserDep,
                     back: BackQuery = "") -> Response:
     """A decline cannot be undone: the page asks first (no script needed)."""
-    principal = require(user, *OFFICE)
-    row = _own_placement(session, principal, placement_id)
-    return render(request, "office/placement_confirm.html", {"p": row, "action": "decline", "back": _list_url(back)})
+    return _confirm(request, session, user, placement_id, "decline", back)
 
 
 @router.post("/placements/{placement_id}/decline")
@@ -257,9 +255,13 @@ def agreement(request: Request, placement_id: WebId, session: DbDep, user: UserD
 @router.get("/placements/{placement_id}/withdraw")
 def confirm_withdraw(request: Request, placement_id: WebId, session: DbDep, user: UserDep,
                      back: BackQuery = "") -> Response:
+    return _confirm(request, session, user, placement_id, "withdraw", back)
+
+
+def _confirm(request: Request, session: Any, user: Any, placement_id: int, action: str, back: str) -> Response:
     principal = require(user, *OFFICE)
     row = _own_placement(session, principal, placement_id)
-    return render(request, "office/placement_confirm.html", {"p": row, "action": "withdraw", "back": _list_url(back)})
+    return render(request, "office/placement_confirm.html", {"p": row, "action": action, "back": _list_url(back)})
 
 
 @router.post("/placements/{placement_id}/withdraw")
