@@ -217,10 +217,14 @@ class Opening(TimestampMixin, Base):
         # The seats that live placements hold: the ledger moves it with every accept and
         # withdrawal, and the database refuses more live placements than seats.
         CheckConstraint("filled_seats >= 0 AND filled_seats <= seats", name="filled_within_seats"),
+        # The enterprise's own code (岗位编号) names an opening in imports and exports; NULL for
+        # openings made before codes existed (NULLs never collide in a unique index).
+        Index("uq_openings_enterprise_code", "enterprise_id", "code", unique=True),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id", ondelete="RESTRICT"), index=True)
+    code: Mapped[str | None] = mapped_column(String(40), nullable=True)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     required_skills: Mapped[list[str]] = mapped_column(StrList, default=list)
