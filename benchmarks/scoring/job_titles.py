@@ -21,7 +21,8 @@ Methods: ``plain`` is the two-term text ranking (no title handling, no group ter
 lexicon`` is the shipped vocabulary without its lexicon rows (cleaning, brands, affixes, roles)
 with the group term, as ``chanjiao rank --no-lexicon`` ranks; ``default`` is what the service and
 ``chanjiao rank`` use (the shipped vocabulary and the group term); ``default, no group`` drops
-the group term.
+the group term; ``default, back-off 0.1`` adds the 小类 back-off (``sibling_similarity``) with
+weight 0.1 (its default is 0: see RESULTS.md for the dev figures).
 """
 
 from __future__ import annotations
@@ -127,7 +128,8 @@ def methods(entries: list[CatalogEntry]) -> dict[str, CatalogIndex]:
     return {"plain": CatalogIndex.build(entries, expander=None, title_name_weight=NAME_WEIGHT, group_weight=0.0),
             "no lexicon": CatalogIndex.build(entries, expander=no_lexicon()),
             "default, no group": CatalogIndex.build(entries, expander=job_title_expander(), group_weight=0.0),
-            "default": CatalogIndex.build(entries, expander=job_title_expander())}
+            "default": CatalogIndex.build(entries, expander=job_title_expander()),
+            "default, back-off 0.1": CatalogIndex.build(entries, expander=job_title_expander(), backoff_weight=0.1)}
 
 
 PARTS = {"dev": (("dev", "v1"), ("dev", "v2")), "seen": (("seen", "v1"),), "test": (("test", "v2"),)}

@@ -21,6 +21,14 @@ The score of an entry is a convex mix of cosine similarities in the mixed-script
   normalised sum of the members' vectors.  When the evidence is split between siblings of one
   group, the group as a whole outranks a lone entry elsewhere before the entries' own terms
   choose among the siblings.  An entry without siblings is its own group.
+- ``sibling_similarity`` (the 小类 back-off, ``backoff_weight``): the score of the entry's best
+  sibling in its group (its ``subcategory`` when the catalogue gives one, else ``group_of`` its
+  code), all other terms included.  With weight ``w`` an entry scores ``(1 - w) × own + w ×
+  best sibling``: when the evidence is split between siblings of one group (内科护士, 外科护士
+  each half-matching ``护理病人``), the group's evidence (own + best sibling) is compared with a
+  lone entry's before the siblings' own scores choose among them.  For ``w < 0.5`` the order
+  within a group never changes (the best member still leads its siblings by ``(1 - 2w)`` times
+  its own lead), and a catalogue without groups ranks exactly as without the term.
 
 Entry names and descriptions are compared without their exclusion clauses (O*NET's "…, Except
 Technical and Scientific Products", "Excludes …" sentences, Chinese ``（不含…）``): the
@@ -47,6 +55,7 @@ from matching.scoring.results import Contribution, Ranked, Unscorable, sort_cont
 from matching.scoring.text import TextSpace, has_content, normalize
 
 __all__ = [
+    "BACKOFF_WEIGHT",
     "EXPANSION_NAME_SHARE",
     "EXPANSION_WEIGHT",
     "GROUP_WEIGHT",
@@ -56,6 +65,7 @@ __all__ = [
     "TEXT_WEIGHT",
     "TITLE_NAME_WEIGHT",
     "CatalogIndex",
+    "best_sibling",
     "entry_text",
     "group_of",
     "match_name",
@@ -79,6 +89,9 @@ EXPANSION_NAME_SHARE = 0.5
 # benchmarks/scoring/RESULTS.md).
 GROUP_WEIGHT = 0.0
 SKILLS_WEIGHT = 0.1
+# Share of the 小类 back-off (the best sibling's score); must stay below 0.5 so that the order
+# within a group is kept (fitted on dev data: benchmarks/scoring/RESULTS.md).
+BACKOFF_WEIGHT = 0.0
 
 _EXCEPT = re.compile(r",?\s+except\b.*$|[(（]\s*(?:不含|除)[^)）]*[)）]", re.IGNORECASE)
 _EXCLUDES = re.compile(r"(?:^|(?<=[.!?]))\s*(?:excludes?|does not include)\b[^.]*(?:\.|$)", re.IGNORECASE)
@@ -158,6 +171,7 @@ class CatalogIndex:
     expansion_name_share: float = EXPANSION_NAME_SHARE
     group_weight: float = GROUP_WEIGHT
     skills_weight: float = SKILLS_WEIGHT
+    backoff_weight: float = BACKOFF_WEIGHT
     groups: sp.csr_matrix | None = None  # entries' groups × features, unit rows
     group_index: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
@@ -171,25 +185,29 @@ class CatalogIndex:
         expansion_name_share: float = EXPANSION_NAME_SHARE,
         group_weight: float = GROUP_WEIGHT,
         skills_weight: float = SKILLS_WEIGHT,
+        backoff_weight: float = BACKOFF_WEIGHT,
     ) -> CatalogIndex:
         """Fit the text space on the catalogue itself and vectorise every entry.
 
         ``expander`` cleans, normalises and expands job titles (``None``: no title handling; the
         service passes one built on its shipped vocabulary).  ``group_weight`` is the share of
         the group term (0 turns it off), ``skills_weight`` that of a need's skills in
-        ``rank_need``.  With ``expander=None``, ``title_name_weight=NAME_WEIGHT`` and
-        ``group_weight=0`` the ranking is the plain two-term text ranking.
+        ``rank_need``, ``backoff_weight`` that of the 小类 back-off (``sibling_similarity``, in
+        [0, 0.5)).  With ``expander=None``, ``title_name_weight=NAME_WEIGHT``, ``group_weight=0``
+        and ``backoff_weight=0`` the ranking is the plain two-term text ranking.
         """
         for w in (title_name_weight, expansion_weight, expansion_name_share, group_weight, skills_weight):
             if not 0.0 <= w <= 1.0:
                 raise ValueError("weights must lie in [0, 1]")
+        if not 0.0 <= backoff_weight < 0.5:
+            raise ValueError("backoff_weight must lie in [0, 0.5): the order within a group is kept")
         kept = tuple(e for e in entries if has_content(entry_text(e)))
         if not kept:
             raise ValueError("the catalogue has no entry with any text")
         space = TextSpace.fit([entry_text(e) for e in kept])
         full = space.transform([_entry_match_text(e) for e in kept])
         # Each entry's group: its code's group when that has two members or more, else itself.
-        keys = [group_of(e.code) or f"\0{e.code}" for e in kept]
+        keys = [e.subcategory or group_of(e.code) or f"\0{e.code}" for e in kept]
         counts: dict[str, int] = {}
         for k in keys:
             counts[k] = counts.get(k, 0) + 1
@@ -212,6 +230,7 @@ class CatalogIndex:
             expansion_name_share=expansion_name_share,
             group_weight=group_weight,
             skills_weight=skills_weight,
+            backoff_weight=backoff_weight,
             groups=groups,
             group_index=group_index,
         )
@@ -223,7 +242,7 @@ class CatalogIndex:
         """
         if top_k < 1:
             raise ValueError("top_k must be at least 1")
-        return self._ranked(self._terms(query, query_id), top_k)
+        return self._ranked(self._backoff(self._terms(query, query_id)), top_k)
 
     def rank_need(
         self,
@@ -245,7 +264,7 @@ class CatalogIndex:
         if top_k < 1:
             raise ValueError("top_k must be at least 1")
         terms = self._terms(need_text(title, description), query_id, skills, specificity, title=title)
-        return self._ranked(_with_extra(terms, extra), top_k)
+        return self._ranked(self._backoff(_with_extra(terms, extra)), top_k)
 
     def need_scores(
         self,
@@ -257,11 +276,12 @@ class CatalogIndex:
     ) -> np.ndarray:
         """Scores of every entry (in ``entries`` order) for a need given by fields (see ``rank_need``)."""
         terms = _with_extra(self._terms(need_text(title, description), "", skills, specificity, title=title), extra)
+        terms = self._backoff(terms)
         return np.zeros(len(self.entries)) if isinstance(terms, Unscorable) else _total(terms)
 
     def scores(self, query: str) -> np.ndarray:
         """Scores of every entry (in ``entries`` order) for ``query``; all zero if unscorable."""
-        terms = self._terms(query, "")
+        terms = self._backoff(self._terms(query, ""))
         return np.zeros(len(self.entries)) if isinstance(terms, Unscorable) else _total(terms)
 
     @property
@@ -338,6 +358,17 @@ class CatalogIndex:
             terms = _scaled(terms, [("skills_similarity", self.skills_weight, skill_sim)])
         return terms
 
+    def _backoff(
+        self, terms: list[tuple[str, float, np.ndarray]] | Unscorable
+    ) -> list[tuple[str, float, np.ndarray]] | Unscorable:
+        """``terms`` with the 小类 back-off: scaled by ``1 - w``, plus ``w`` × the best sibling's score."""
+        if isinstance(terms, Unscorable) or self.backoff_weight <= 0.0:
+            return terms
+        if self.group_index.shape[0] != len(self.entries):
+            return terms
+        sibling = best_sibling(_total(terms), self.group_index)
+        return _scaled(terms, [("sibling_similarity", self.backoff_weight, sibling)])
+
     def _group(self, q: sp.csr_matrix) -> np.ndarray | None:
         if self.groups is None or self.group_weight <= 0.0 or self.group_index.shape[0] != len(self.entries):
             return None
@@ -357,6 +388,27 @@ class CatalogIndex:
         if norm == 0.0:
             return None
         return _dots(self.full, sp.csr_matrix(v / norm))[:, 0]
+
+
+def best_sibling(scores: np.ndarray, group_index: np.ndarray) -> np.ndarray:
+    """For every entry, the highest score among the other members of its group (0 for a lone entry).
+
+    ``group_index[i]`` is entry ``i``'s group number (0 … groups − 1).  When several members
+    share the group's top score, each of them has that score as its best sibling.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.shape[0] == 0:
+        return scores.copy()
+    n_groups = int(group_index.max()) + 1
+    top = np.full(n_groups, -np.inf)
+    np.maximum.at(top, group_index, scores)
+    at_top = scores == top[group_index]
+    n_top = np.bincount(group_index, weights=at_top.astype(np.float64), minlength=n_groups)
+    second = np.full(n_groups, -np.inf)
+    np.maximum.at(second, group_index, np.where(at_top, -np.inf, scores))
+    out = np.where(at_top & (n_top[group_index] == 1), second[group_index], top[group_index])
+    out[np.isneginf(out)] = 0.0  # a lone entry: no sibling
+    return np.asarray(out, dtype=np.float64)
 
 
 def _with_extra(

@@ -1,17 +1,19 @@
 """Failure classes of real posting titles (issue 14), each on the whole shipped 大典 catalogue.
 
 Recruiting words, a managing or selling post, brand and platform names, English "…, Except X"
-names, and evidence split between sibling 细类.  Each test checks the class, not one word: it
-varies the recruiting word, the brand or the post around one occupation.
+names, and evidence split between sibling 细类 (the 小类 back-off, on synthetic siblings).  Each
+test checks the class, not one word: it varies the recruiting word, the brand or the post around
+one occupation.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from matching.domain import CatalogEntry
 from matching.scoring import CatalogIndex
-from matching.scoring.catalog import group_of, match_name
+from matching.scoring.catalog import best_sibling, group_of, match_name
 from matching.scoring.jobtitles import JobTitleExpander, clean_title
 from tests.matching.scoring.shipped import shipped_dadian, shipped_title_vocabulary
 
@@ -178,3 +180,63 @@ def test_the_group_term_is_one_more_exact_contribution() -> None:
         "group_similarity" not in {c.feature for c in r.contributions}
         for r in CatalogIndex.build(SPLIT).rank("护理病人", 5)  # type: ignore[union-attr]
     )
+
+
+# --- the 小类 back-off -----------------------------------------------------------------------------
+
+# Three sibling 细类 of one 小类 (2-05-08), each matching half of the need, and a lone entry of
+# another 小类 that matches it a little better than any one sibling.
+SIBLINGS = [
+    CatalogEntry("2-05-08-01", "急诊护士", "急诊抢救护理"),
+    CatalogEntry("2-05-08-02", "手术室护士", "手术配合护理"),
+    CatalogEntry("2-05-08-03", "社区护士", "社区随访护理"),
+    CatalogEntry("4-10-01-05", "医院护工", "急诊手术陪护"),
+    CatalogEntry("6-18-02-04", "焊工", "焊接金属"),
+]
+LONE = "4-10-01-05"
+
+
+def test_best_sibling_is_the_strongest_other_member_of_the_group() -> None:
+    scores = np.array([0.4, 0.3, 0.1, 0.5, 0.2, 0.2])
+    groups = np.array([0, 0, 0, 1, 2, 2])
+    # The leader's best sibling is the runner-up; everyone else's is the leader; a lone entry has none;
+    # two members tied at the top are each other's best sibling.
+    assert best_sibling(scores, groups).tolist() == [0.3, 0.4, 0.4, 0.0, 0.2, 0.2]
+
+
+def test_split_evidence_backs_off_to_the_group_before_choosing() -> None:
+    query = "急诊手术护理"
+    plain = CatalogIndex.build(SIBLINGS).rank(query, 5)
+    assert isinstance(plain, list) and plain[0].code == LONE  # no back-off: the lone entry wins
+    base = {r.code: r.score for r in plain}
+    w = 0.3
+    ranked = CatalogIndex.build(SIBLINGS, backoff_weight=w).rank(query, 5)
+    assert isinstance(ranked, list)
+    codes = [r.code for r in ranked]
+    # The group of the two half-matching siblings outranks the lone entry, and within the group the
+    # sibling with more evidence of its own still comes first.
+    assert codes[:3] == ["2-05-08-01", "2-05-08-02", LONE]
+    best = max(base[c] for c in base if c.startswith("2-05-08"))
+    for r in ranked:
+        feats = {c.feature: c for c in r.contributions}
+        assert sum(c.contribution for c in r.contributions) == r.score
+        sibling = max((base[c] for c in base if c[:7] == r.code[:7] and c != r.code), default=0.0)
+        assert r.score == pytest.approx((1 - w) * base[r.code] + w * sibling, abs=1e-12)
+        if sibling > 0:
+            assert feats["sibling_similarity"].value == pytest.approx(sibling, abs=1e-12)
+    assert ranked[0].score < best  # the leader gives up some of its own score: a blend, not a bonus
+
+
+def test_the_back_off_uses_the_catalogues_subcategory_and_leaves_lone_entries_alone() -> None:
+    # Codes without a hierarchy of their own: the subcategory column says who the siblings are.
+    named = [CatalogEntry(f"X{i}", e.name, e.description, subcategory=e.code[:7]) for i, e in enumerate(SIBLINGS)]
+    ranked = CatalogIndex.build(named, backoff_weight=0.3).rank("急诊手术护理", 2)
+    assert isinstance(ranked, list) and [r.code for r in ranked] == ["X0", "X1"]
+    # Every entry its own group: scaling by (1 - w) and adding nothing keeps the order exactly.
+    lone = [CatalogEntry(f"L{i}", e.name, e.description) for i, e in enumerate(SIBLINGS)]
+    a = CatalogIndex.build(lone).scores("急诊手术护理")
+    b = CatalogIndex.build(lone, backoff_weight=0.3).scores("急诊手术护理")
+    assert np.argsort(-a, kind="stable").tolist() == np.argsort(-b, kind="stable").tolist()
+    assert b == pytest.approx(0.7 * a, abs=1e-12)
+    with pytest.raises(ValueError, match="backoff_weight"):
+        CatalogIndex.build(SIBLINGS, backoff_weight=0.5)
