@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from app.errors import Unprocessable
+from app.executors import EXECUTORS
 from app.tabular import decode_text
 from matching.allocation import (
     InternshipParams,
@@ -380,8 +381,8 @@ def read_instance(directory: Path) -> Instance:
     if unknown:
         raise InstanceError(f"params.json: unknown key(s) {', '.join(unknown)} for kind {kind}")
     executor = str(raw.get("executor", "process"))
-    if executor not in ("inline", "process"):
-        raise InstanceError(f"params.json, key executor: {executor!r} is not 'inline' or 'process'")
+    if executor not in EXECUTORS:
+        raise InstanceError(f"params.json, key executor: {executor!r} is not 'inline', 'process' or 'ray'")
     workers = raw.get("workers")
     partition_key = raw.get("partition_key", "province")
     if partition_key is not None and not (isinstance(partition_key, str) and partition_key.strip()):

@@ -47,7 +47,11 @@ class Settings(BaseSettings):
     worker_poll_s: float = Field(default=1.0, gt=0)
     # Solve in a child process so a cancel can stop even a long solve; partitions in a process pool.
     solve_in_subprocess: bool = True
-    allocation_executor: str = Field(default="process", pattern="^(inline|process)$")
+    # inline, process (a pool on this machine) or ray (pip install chanjiao[ray]): see app/executors.py.
+    allocation_executor: str = Field(default="process", pattern="^(inline|process|ray)$")
+    # The ray executor joins the Ray cluster at this address (host:port of its head); unset, each
+    # solve starts a private local Ray runtime on this machine's cores.
+    ray_address: str | None = None
 
     # Signs the web UI's session cookies.  Unset: one is generated and kept in var/secret_key, so a
     # restart keeps people signed in; set it when several servers share the sessions.

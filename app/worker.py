@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.models import AllocationRun, RunKind, RunMode, RunStatus
+from app.executors import make_executor
 from app.repositories.runs import RunRepository
 from app.run_schemas import RunParameters
 from app.services import allocation_job as job
@@ -35,7 +36,6 @@ from matching.allocation import (
     InternshipProblem,
     LecturerParams,
     LecturerProblem,
-    make_executor,
     solve_internships,
     solve_lecturers,
 )
@@ -60,11 +60,11 @@ class Claimed:
 
 
 def solve_problem(kind: str, problem: InternshipProblem | LecturerProblem,
-                  params: InternshipParams | LecturerParams, executor: str) -> Any:
+                  params: InternshipParams | LecturerParams, executor: str, ray_address: str | None = None) -> Any:
     """Run the solver (top level, so a child process can run it)."""
     if kind == RunKind.INTERNSHIP.value:
         assert isinstance(problem, InternshipProblem) and isinstance(params, InternshipParams)
-        return solve_internships(problem, params, make_executor(executor))
+        return solve_internships(problem, params, make_executor(executor, ray_address=ray_address))
     assert isinstance(problem, LecturerProblem) and isinstance(params, LecturerParams)
     return solve_lecturers(problem, params)
 
@@ -211,13 +211,13 @@ class Worker:
         return run
 
     def _solve(self, kind: RunKind, problem: Any, params: Any) -> Any:
-        executor = self.settings.allocation_executor
+        executor, ray_address = self.settings.allocation_executor, self.settings.ray_address
         if not self.settings.solve_in_subprocess:
-            return solve_problem(kind.value, problem, params, executor)
+            return solve_problem(kind.value, problem, params, executor, ray_address)
         context = multiprocessing.get_context("spawn")
         parent, child = context.Pipe(duplex=False)
         process = context.Process(target=_run_in_child, daemon=False, args=(
-            child, os.getpid(), solve_problem, (kind.value, problem, params, executor)))
+            child, os.getpid(), solve_problem, (kind.value, problem, params, executor, ray_address)))
         process.start()
         child.close()
         try:

@@ -44,11 +44,18 @@ def register(cli: typer.Typer) -> None:
     def worker(once: bool = typer.Option(False, help="Execute at most one queued run, then exit.")) -> None:
         """Claim and execute queued allocation runs (run one or more beside the server)."""
         from app.commands._db import session_factory
+        from app.executors import ExecutorUnavailable, check_available
         from app.settings import get_settings
         from app.worker import Worker
 
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-        w = Worker(session_factory(), get_settings())
+        settings = get_settings()
+        try:
+            check_available(settings.allocation_executor)
+        except ExecutorUnavailable as exc:
+            console.print(f"[red]CHANJIAO_ALLOCATION_EXECUTOR:[/red] {exc}")
+            raise typer.Exit(2) from exc
+        w = Worker(session_factory(), settings)
         if once:
             run_id = w.run_once()
             console.print(f"executed run {run_id}" if run_id else "no queued run")

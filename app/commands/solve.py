@@ -16,15 +16,24 @@ def register(cli: typer.Typer) -> None:
     def solve(
         instance: Path = typer.Option(..., "--instance", help="Instance directory (CSV files + params.json)."),
         out: Path = typer.Option(..., "--out", help="Output directory for placements.csv and result.json."),
-        executor: str | None = typer.Option(None, help="Override params.json: inline or process."),
+        executor: str | None = typer.Option(None, help="Override params.json: inline, process or ray."),
+        ray_address: str | None = typer.Option(
+            None, "--ray-address", envvar="CHANJIAO_RAY_ADDRESS",
+            help="With --executor ray: join the Ray cluster at this address (host:port); "
+                 "unset, a local Ray runtime starts."),
         seed: int | None = typer.Option(None, help="Override the seed of params.json."),
         time_limit: float | None = typer.Option(None, "--time-limit", help="Override time_limit_s."),
     ) -> None:
         """Solve an internship or lecturer instance and write placements.csv and result.json."""
         import dataclasses
 
+        from app.executors import EXECUTORS, ExecutorUnavailable, make_executor
         from app.instances import InstanceError, read_instance, write_internship_result, write_lecturer_result
-        from matching.allocation import ProblemError, make_executor, solve_internships, solve_lecturers
+        from matching.allocation import ProblemError, solve_internships, solve_lecturers
+
+        if executor is not None and executor not in EXECUTORS:
+            console.print(f"[red]--executor:[/red] {executor!r} is not one of {', '.join(EXECUTORS)}")
+            raise typer.Exit(2)
 
         try:
             loaded = read_instance(instance)
@@ -39,7 +48,11 @@ def register(cli: typer.Typer) -> None:
         try:
             if loaded.internship is not None and loaded.internship_params is not None:
                 params = dataclasses.replace(loaded.internship_params, **overrides)  # type: ignore[arg-type]
-                pool = make_executor(executor or loaded.executor, loaded.workers)
+                try:
+                    pool = make_executor(executor or loaded.executor, loaded.workers, ray_address)
+                except ExecutorUnavailable as exc:
+                    console.print(f"[red]executor {executor or loaded.executor}:[/red] {exc}")
+                    raise typer.Exit(2) from exc
                 result = solve_internships(loaded.internship, params, pool)
                 summary = write_internship_result(out, loaded.internship, params, result)
             else:

@@ -4,14 +4,15 @@ Entry points:
 
 * :func:`internship_problem` / :func:`lecturer_problem` build problems from domain objects;
 * :func:`solve_internships` (optimal or stable) and :func:`solve_lecturers` solve and verify them;
-* :func:`make_executor` gives the ``inline`` or ``process`` executor for partitioned solves.
+* :class:`Executor` is what a partitioned solve runs its parts through (:class:`InlineExecutor`
+  here; process pools and Ray clusters are the service's, in ``app.executors``).
 """
 
 from matching.allocation.build import internship_problem, lecturer_problem
 from matching.allocation.checker import CheckFailedError, check_internships, check_lecturers
 from matching.allocation.internships import solve_internships
 from matching.allocation.lecturers import solve_lecturers
-from matching.allocation.partition import Executor, InlineExecutor, ProcessExecutor, make_executor
+from matching.allocation.partition import Executor, InlineExecutor
 from matching.allocation.problem import (
     InternshipParams,
     InternshipProblem,
@@ -41,7 +42,6 @@ __all__ = [
     "LecturerResult",
     "Mode",
     "ProblemError",
-    "ProcessExecutor",
     "Proposer",
     "Quota",
     "Status",
@@ -52,7 +52,6 @@ __all__ = [
     "fit_weights",
     "internship_problem",
     "lecturer_problem",
-    "make_executor",
     "solve_internships",
     "solve_lecturers",
 ]

@@ -19,7 +19,7 @@ import numpy as np
 
 from matching.allocation.checker import CheckFailedError, check_internships
 from matching.allocation.constraints import Prepared, floor_conflicts, pair_lookup, prepare
-from matching.allocation.partition import Executor, InlineExecutor, ProcessExecutor, split
+from matching.allocation.partition import Executor, InlineExecutor, PartIndices, part_indices, subproblem
 from matching.allocation.preferences import StrictPreferences, strict_preferences
 from matching.allocation.problem import (
     IntArray,
@@ -252,6 +252,16 @@ def _params_for(part: InternshipProblem, params: InternshipParams) -> Internship
                                forbidden=tuple(p for p in params.forbidden if p[0] in own))
 
 
+def _solve_shared_part(shared: tuple[InternshipProblem, InternshipParams],
+                       task: tuple[PartIndices, float, float]) -> PartOutcome:
+    """One part of the whole problem ``shared`` (sent to the worker once), by its indices."""
+    problem, params = shared
+    part, wall_deadline, budget = task
+    sub = subproblem(problem, part.students, part.openings, part.pairs)
+    deadline = time.monotonic() + (wall_deadline - time.time())
+    return _solve_part((sub, _params_for(sub, params), deadline, budget))
+
+
 def _solve_part(task: tuple[InternshipProblem, InternshipParams, float, float]) -> PartOutcome:
     problem, params, deadline, budget = task
     # Each part gets its share of the time (by size and workers) so that late parts are not starved.
@@ -378,12 +388,6 @@ def _solve_stable(problem: InternshipProblem, params: InternshipParams,
                         f"deferred-acceptance-{params.proposer.value}-proposing", stats=stats), prefs, optimum)
 
 
-def _workers(executor: Executor) -> int:
-    if isinstance(executor, ProcessExecutor):
-        return executor.max_workers or os.cpu_count() or 1
-    return 1
-
-
 def _budgets(sizes: list[int], workers: int, seconds: float) -> list[float]:
     """Seconds per part: proportional to its candidate pairs, ``workers`` parts running at once."""
     total = max(sum(sizes), 1)
@@ -418,18 +422,22 @@ def solve_internships(problem: InternshipProblem, params: InternshipParams,
         can_split = params.partition_key is not None and not params.fairness
         if can_split:
             has_floors = bool(params.college_floor or params.program_floor)
-            parts = split(problem, link_colleges=has_floors or has_quotas,
-                          link_enterprises=has_quotas or bool((problem.enterprise_cap >= 0).any()))
+            parts = part_indices(problem, link_colleges=has_floors or has_quotas,
+                                 link_enterprises=has_quotas or bool((problem.enterprise_cap >= 0).any()))
         else:
             parts = []
         if len(parts) > 1:
             pair_lookup(problem, params.locks + params.forbidden)  # unknown ids fail here, once
             maps = [part.pairs for part in parts]
             pool = executor or InlineExecutor()
-            budgets = _budgets([part.problem.n_pairs for part in parts], _workers(pool),
-                               deadline - time.monotonic())
-            parts_out = pool.map(_solve_part, [(part.problem, _params_for(part.problem, params), deadline, budget)
-                                               for part, budget in zip(parts, budgets, strict=True)])
+            budgets = _budgets([len(part.pairs) for part in parts], pool.parallelism, deadline - time.monotonic())
+            # The whole problem goes to the workers once; each task cuts its own part out of it.
+            # The deadline travels as wall-clock time: a task may run on another machine, whose
+            # monotonic clock has another origin.
+            wall_deadline = time.time() + (deadline - time.monotonic())
+            parts_out = pool.map_shared(_solve_shared_part, (problem, params),
+                                        [(part, wall_deadline, budget) for part, budget in zip(parts, budgets,
+                                                                                               strict=True)])
         else:
             maps = [np.arange(problem.n_pairs, dtype=np.int64)]
             parts_out = [_solve_part((problem, params, deadline, params.time_limit_s))]

@@ -8,7 +8,6 @@ gives exactly the optimum of the whole.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
@@ -16,42 +15,49 @@ import numpy as np
 
 from matching.allocation.problem import IntArray, InternshipProblem
 
+S = TypeVar("S")
 T = TypeVar("T")
 R = TypeVar("R")
 
 
 class Executor(Protocol):
-    """Runs one function over many inputs and returns the results in input order."""
+    """Runs one function over many inputs and returns the results in input order.
 
-    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]: ...
+    The domain core only describes the work; the service decides where it runs (``app.executors``:
+    a process pool, a Ray cluster), so that the core does no process management.  Every executor
+    must give the results that :class:`InlineExecutor` gives, in the same order; functions and
+    inputs must be picklable (top-level functions, plain data).
+    """
+
+    @property
+    def parallelism(self) -> int:
+        """How many calls can run at once (time budgets are shared out by it)."""
+        ...
+
+    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+        """``[fn(item) for item in items]``, possibly in parallel."""
+        ...
+
+    def map_shared(self, fn: Callable[[S, T], R], shared: S, items: Sequence[T]) -> list[R]:
+        """``[fn(shared, item) for item in items]``, with ``shared`` sent to the workers once.
+
+        For a large input that every call reads (the whole problem, a fitted text space): an
+        executor ships it once per worker or through its object store, not once per item.  ``fn``
+        must not modify ``shared`` (workers may see a read-only copy).
+        """
+        ...
 
 
 class InlineExecutor:
     """Runs everything in the calling process (tests, small problems)."""
 
+    parallelism = 1
+
     def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
         return [fn(item) for item in items]
 
-
-class ProcessExecutor:
-    """A process pool; results come back in input order, so they equal the inline ones."""
-
-    def __init__(self, max_workers: int | None = None) -> None:
-        self.max_workers = max_workers
-
-    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
-        if len(items) <= 1:
-            return [fn(item) for item in items]
-        with ProcessPoolExecutor(max_workers=self.max_workers) as pool:
-            return list(pool.map(fn, items))
-
-
-def make_executor(name: str, max_workers: int | None = None) -> Executor:
-    if name == "inline":
-        return InlineExecutor()
-    if name == "process":
-        return ProcessExecutor(max_workers)
-    raise ValueError(f"unknown executor {name!r}: use 'inline' or 'process'")
+    def map_shared(self, fn: Callable[[S, T], R], shared: S, items: Sequence[T]) -> list[R]:
+        return [fn(shared, item) for item in items]
 
 
 @dataclass(slots=True)
@@ -95,8 +101,18 @@ def scope_components(problem: InternshipProblem, link_colleges: bool, link_enter
     return np.asarray([_find(parent, i) for i in range(n)], dtype=np.int64)
 
 
-def split(problem: InternshipProblem, link_colleges: bool, link_enterprises: bool) -> list[Part]:
-    """Independent sub-problems, largest first (so a pool starts the long ones early)."""
+@dataclass(frozen=True, slots=True)
+class PartIndices:
+    """Which students, openings and candidate pairs of the whole problem form one part."""
+
+    students: IntArray
+    openings: IntArray
+    pairs: IntArray
+
+
+def part_indices(problem: InternshipProblem, link_colleges: bool, link_enterprises: bool) -> list[PartIndices]:
+    """The independent parts as indices into ``problem``, largest first (so a pool starts the long
+    ones early); :func:`subproblem` turns one into a problem of its own."""
     component = scope_components(problem, link_colleges, link_enterprises)
     student_comp = component[problem.student_scope]
     opening_comp = component[problem.opening_scope]
@@ -107,10 +123,15 @@ def split(problem: InternshipProblem, link_colleges: bool, link_enterprises: boo
         openings = np.flatnonzero(opening_comp == comp)
         if len(students) == 0:
             continue
-        pairs = np.flatnonzero(pair_comp == comp)
-        parts.append(Part(subproblem(problem, students, openings, pairs), students, openings, pairs))
-    parts.sort(key=lambda p: (-p.problem.n_pairs, int(p.students[0])))
+        parts.append(PartIndices(students, openings, np.flatnonzero(pair_comp == comp)))
+    parts.sort(key=lambda p: (-len(p.pairs), int(p.students[0])))
     return parts
+
+
+def split(problem: InternshipProblem, link_colleges: bool, link_enterprises: bool) -> list[Part]:
+    """Independent sub-problems, largest first (so a pool starts the long ones early)."""
+    return [Part(subproblem(problem, p.students, p.openings, p.pairs), p.students, p.openings, p.pairs)
+            for p in part_indices(problem, link_colleges, link_enterprises)]
 
 
 def subproblem(problem: InternshipProblem, students: IntArray, openings: IntArray,

@@ -1,0 +1,188 @@
+"""Where the partitioned work of a solve runs: in this process, a process pool, or a Ray cluster.
+
+The domain core (:mod:`matching.allocation`) describes the work through the ``Executor`` protocol
+and never starts a process itself; this module is the service's side of that protocol.  Every
+executor returns the results of :class:`~matching.allocation.InlineExecutor`, in input order, so a
+run's placements and digest do not depend on where it ran.
+
+Ray is an optional extra (``pip install chanjiao[ray]``) and imported only when asked for.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, TypeVar
+
+from matching.allocation import Executor, InlineExecutor
+
+S = TypeVar("S")
+T = TypeVar("T")
+R = TypeVar("R")
+
+EXECUTORS = ("inline", "process", "ray")
+# A task whose worker process dies (killed, out of memory, a node lost) is run again this often
+# before the solve fails; the tasks are pure functions of their inputs, so a re-run gives the same part.
+RAY_MAX_RETRIES = 3
+
+
+class ExecutorUnavailable(RuntimeError):
+    """The executor asked for cannot run here (Ray not installed, no cluster at the address)."""
+
+
+def cpu_count() -> int:
+    """Cores this process may run on (its affinity mask, not the machine's total)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(len(os.sched_getaffinity(0)), 1)
+    return os.cpu_count() or 1
+
+
+# -- process pool
+
+_shared: Any = None
+
+
+def _install_shared(shared: Any) -> None:
+    """Pool initializer: keeps the shared input in the worker for all of its tasks."""
+    global _shared
+    _shared = shared
+
+
+def _call_shared(fn: Callable[[Any, T], R], item: T) -> R:
+    return fn(_shared, item)
+
+
+class ProcessExecutor:
+    """A process pool; results come back in input order, so they equal the inline ones.
+
+    ``map_shared`` hands the shared input to each worker once, through the pool's initializer: a
+    forked worker inherits it without pickling, a spawned one unpickles it once.
+    """
+
+    def __init__(self, max_workers: int | None = None) -> None:
+        self.max_workers = max_workers
+
+    @property
+    def parallelism(self) -> int:
+        return self.max_workers or cpu_count()
+
+    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+        if len(items) <= 1:
+            return [fn(item) for item in items]
+        with ProcessPoolExecutor(max_workers=min(self.parallelism, len(items))) as pool:
+            return list(pool.map(fn, items))
+
+    def map_shared(self, fn: Callable[[S, T], R], shared: S, items: Sequence[T]) -> list[R]:
+        if len(items) <= 1:
+            return [fn(shared, item) for item in items]
+        with ProcessPoolExecutor(max_workers=min(self.parallelism, len(items)), initializer=_install_shared,
+                                 initargs=(shared,)) as pool:
+            return list(pool.map(functools.partial(_call_shared, fn), items))
+
+
+# -- Ray
+
+def _ray() -> Any:
+    try:
+        import ray
+    except ImportError as exc:
+        raise ExecutorUnavailable("the ray executor needs Ray, which is not installed: "
+                                  "install chanjiao[ray] (pip install 'chanjiao[ray]')") from exc
+    return ray
+
+
+def _run(fn: Callable[[T], R], item: T) -> R:
+    return fn(item)
+
+
+def _run_shared(fn: Callable[[S, T], R], shared: S, item: T) -> R:
+    return fn(shared, item)
+
+
+_started_lock = threading.Lock()
+_remote: dict[str, Any] = {}
+
+
+def start_ray(address: str | None = None, num_cpus: int | None = None) -> Any:
+    """Connect this process to Ray once: to the cluster at ``address``, or to a local runtime.
+
+    Without an address a private local runtime starts (``address="local"``, never an existing
+    cluster found on the machine), sized to this process's cores, without dashboard and without
+    usage reporting, so that nothing leaves the machine.  A process already connected stays so.
+    """
+    ray = _ray()
+    # Ray reports usage to its vendor unless told not to; a service must not phone home by default.
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    with _started_lock:
+        if not ray.is_initialized():
+            quiet: dict[str, Any] = {"logging_level": logging.WARNING, "log_to_driver": False,
+                                     "configure_logging": True}
+            try:
+                if address:
+                    ray.init(address=address, **quiet)
+                else:
+                    ray.init(address="local", num_cpus=num_cpus or cpu_count(), include_dashboard=False, **quiet)
+            except ConnectionError as exc:
+                raise ExecutorUnavailable(f"no Ray cluster answers at {address!r}: {exc}") from exc
+        if not _remote:
+            _remote["map"] = ray.remote(_run)
+            _remote["shared"] = ray.remote(_run_shared)
+    return ray
+
+
+class RayExecutor:
+    """Tasks on a Ray cluster (``address``) or on a local Ray runtime started on first use.
+
+    ``map_shared`` puts the shared input into Ray's object store once (``ray.put``) and passes its
+    reference to every task, so workers on one node read one copy.  A task whose worker dies is
+    retried (``max_retries``) on another worker; results are collected in input order.
+    """
+
+    def __init__(self, address: str | None = None, num_cpus: int | None = None,
+                 max_retries: int = RAY_MAX_RETRIES) -> None:
+        self.address = address
+        self.max_retries = max_retries
+        self._ray = start_ray(address, num_cpus)
+
+    @property
+    def parallelism(self) -> int:
+        return max(int(self._ray.cluster_resources().get("CPU", 1)), 1)
+
+    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+        task = _remote["map"].options(max_retries=self.max_retries)
+        return list(self._ray.get([task.remote(fn, item) for item in items]))
+
+    def map_shared(self, fn: Callable[[S, T], R], shared: S, items: Sequence[T]) -> list[R]:
+        if not items:
+            return []
+        # A reference passed as a task's argument is resolved by Ray before the task runs.
+        ref = self._ray.put(shared)
+        task = _remote["shared"].options(max_retries=self.max_retries)
+        return list(self._ray.get([task.remote(fn, ref, item) for item in items]))
+
+
+def check_available(name: str) -> None:
+    """Raise :class:`ExecutorUnavailable` now, not at the first solve, if ``name`` cannot run here."""
+    if name not in EXECUTORS:
+        raise ExecutorUnavailable(f"unknown executor {name!r}: use {', '.join(map(repr, EXECUTORS))}")
+    if name == "ray":
+        _ray()
+
+
+def make_executor(name: str, max_workers: int | None = None, ray_address: str | None = None) -> Executor:
+    """The executor called ``name`` (one of :data:`EXECUTORS`).
+
+    ``max_workers`` bounds the process pool and the cores of a local Ray runtime; ``ray_address``
+    joins an existing Ray cluster instead of starting one.
+    """
+    if name == "inline":
+        return InlineExecutor()
+    if name == "process":
+        return ProcessExecutor(max_workers)
+    if name == "ray":
+        return RayExecutor(ray_address, num_cpus=max_workers)
+    raise ValueError(f"unknown executor {name!r}: use {', '.join(map(repr, EXECUTORS))}")

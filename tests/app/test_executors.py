@@ -1,0 +1,64 @@
+"""The service's executors: same results as inline, in input order; clear errors."""
+
+from __future__ import annotations
+
+import builtins
+import os
+
+import numpy as np
+import pytest
+
+from app.executors import EXECUTORS, ExecutorUnavailable, ProcessExecutor, check_available, make_executor
+from matching.allocation import InlineExecutor, InternshipParams, solve_internships
+from tests.matching.allocation.test_determinism import regional_problem
+
+
+def _scaled(shared: dict[str, int], item: int) -> tuple[int, int]:
+    return item * shared["factor"], os.getpid()
+
+
+def _square(item: int) -> int:
+    return item * item
+
+
+def test_process_map_shared_keeps_input_order_and_runs_in_workers() -> None:
+    results = ProcessExecutor(max_workers=2).map_shared(_scaled, {"factor": 3}, list(range(20)))
+    assert [value for value, _ in results] == [3 * i for i in range(20)]
+    assert os.getpid() not in {pid for _, pid in results}
+    assert ProcessExecutor(max_workers=2).map(_square, [3, 1, 2]) == [9, 1, 4]
+    # One item needs no pool.
+    assert ProcessExecutor(max_workers=2).map_shared(_scaled, {"factor": 2}, [5]) == [(10, os.getpid())]
+
+
+def test_inline_and_process_give_the_same_allocation() -> None:
+    problem = regional_problem(1)
+    params = InternshipParams(default_quota=3, college_floor=0.2)
+    inline = solve_internships(problem, params, InlineExecutor())
+    pooled = solve_internships(problem, params, ProcessExecutor(max_workers=2))
+    assert inline.stats["parts"] == 3
+    assert np.array_equal(inline.assigned_pair, pooled.assigned_pair)
+    assert (inline.objective, inline.bound, inline.status) == (pooled.objective, pooled.bound, pooled.status)
+
+
+def test_make_executor_names() -> None:
+    assert EXECUTORS == ("inline", "process", "ray")
+    assert isinstance(make_executor("inline"), InlineExecutor)
+    assert make_executor("process", 3).parallelism == 3
+    with pytest.raises(ValueError, match="unknown executor 'dask'"):
+        make_executor("dask")
+
+
+def test_missing_ray_says_which_extra_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    real_import = builtins.__import__
+
+    def no_ray(name: str, *args, **kwargs):
+        if name == "ray" or name.startswith("ray."):
+            raise ImportError("No module named 'ray'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_ray)
+    with pytest.raises(ExecutorUnavailable, match=r"install chanjiao\[ray\]"):
+        check_available("ray")
+    with pytest.raises(ExecutorUnavailable, match=r"install chanjiao\[ray\]"):
+        make_executor("ray")
+    check_available("process")
