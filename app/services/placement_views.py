@@ -9,7 +9,16 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.db.models import College, Enterprise, PlacementStatus, Program, Role
-from app.repositories.placement_views import PlacementViewRepository
+from app.errors import Forbidden
+from app.repositories.placement_views import (
+    STUDENT_SORTS,
+    UNPLACED,
+    PlacementViewRepository,
+    StudentDirectoryRepository,
+    StudentQuery,
+    lecturer_placements,
+)
+from app.repositories.runs import RunRepository
 from app.security import Principal
 
 
@@ -49,3 +58,25 @@ class PlacementViews:
         """College, enterprise and program names by id (names are not personal data)."""
         return {"colleges": self.repo.names(College, colleges), "enterprises": self.repo.names(Enterprise, enterprises),
                 "programs": self.repo.names(Program, programs)}
+
+    def students(self, query: StudentQuery) -> tuple[list[dict[str, Any]], int]:
+        """A page of the college's own students with their standing placement, and the match count."""
+        college = self.principal.college_id
+        if self.principal.role is not Role.PLACEMENT_OFFICE or college is None:
+            raise Forbidden("the student list shows a college's own students", code="wrong_role")
+        return StudentDirectoryRepository(self.repo.session).page(college, query)
+
+    def standing(self, student_id: int) -> tuple[int, PlacementStatus] | None:
+        """The placement that stands for a student the caller has already read (tenancy checked there)."""
+        return StudentDirectoryRepository(self.repo.session).current_placement(student_id)
+
+    def lecturer_placements(self, *, course_need_ids: Iterable[int] = (), current_only: bool = False,
+                            limit: int = 500, offset: int = 0) -> list[dict[str, Any]]:
+        """Lecturer placements of published runs the caller may see: an enterprise its lecturers',
+        a college those on its course needs (the same rule as the API's placements)."""
+        return lecturer_placements(self.repo.session, RunRepository.placement_visibility(self.principal),
+                                   enterprise_id=self.principal.enterprise_id, course_need_ids=course_need_ids,
+                                   current_only=current_only, limit=limit, offset=offset)
+
+
+__all__ = ["STUDENT_SORTS", "UNPLACED", "PlacementViews", "StudentQuery"]

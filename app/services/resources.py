@@ -44,6 +44,7 @@ from app.repositories.entities import (
 )
 from app.repositories.filters import filters_for
 from app.repositories.ledger import LedgerRepository
+from app.repositories.placement_views import StudentDirectoryRepository
 from app.schemas import (
     OpeningCreate,
     OpeningUpdate,
@@ -399,6 +400,14 @@ class StudentService(ResourceService[Student]):
                 raise field_error("program_id", f"program {new_program} does not exist")
             if not self.principal.is_admin and college != self.principal.college_id:
                 raise Forbidden("a student can only move to a program of your own college")
+            # A standing placement was offered for the program's term and major: moving the student
+            # would leave it behind the unique index's back (another term) or the opening's rules.
+            standing = StudentDirectoryRepository(self.session).current_placement(row.id)
+            if standing is not None:
+                raise Conflict(f"student {row.id} holds placement {standing[0]} ({standing[1].value}); withdraw or "
+                               "decline it before moving the student to another program",
+                               extra={"placement_id": standing[0], "current_status": standing[1].value},
+                               code="student_placed")
         if changes.get("preferences") is not None:
             self._check_preferences(changes["preferences"])
 

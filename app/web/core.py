@@ -336,3 +336,6 @@ def _blank_is_none(value: Any) -> Any:
 
 WebIdQuery = Annotated[Annotated[int, Field(ge=1, le=MAX_ID)] | None, BeforeValidator(_blank_is_none), Query()]
 WebIds = Annotated[list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None, Query(max_length=10)]
+# A grade bound of a list filter (成绩 0–100); empty is no bound.
+WebGradeQuery = Annotated[Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)] | None,
+                          BeforeValidator(_blank_is_none), Query()]

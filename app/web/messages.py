@@ -46,6 +46,8 @@ VALIDATION: dict[str, str] = {
     "too_short": N_("Give at least %(min_length)s items."),
     "list_type": N_("Give a list of values."),
     "json_invalid": N_("This value is not valid JSON."),
+    # Not pydantic's: a unique value the database refused (the web forms name the field).
+    "student_no_taken": N_("This student number is already used in this program."),
 }
 # Fields whose format a pattern checks: what to type instead of the pattern itself.
 FORMAT_HINTS: dict[str, str] = {
@@ -77,6 +79,8 @@ SERVICE: dict[str, str] = {
                              "to %(seats)s."),
     "hours_below_live": N_("This lecturer teaches %(live_hours)s weekly hours on accepted placements; the hours "
                            "cannot be cut below that."),
+    "student_placed": N_("This student holds placement %(placement_id)s (%(current_status)s); withdraw or decline it "
+                         "before moving the student to another program."),
     "ledger_conflict": N_("The change conflicts with the placement record; reload the page and try again."),
 }
 # Reasons a publication is refused (matching.allocation.recheck codes).

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
 
 from app.db.engine import StagedUnit
-from app.db.models import CURRENT_PLACEMENT_STATUSES, PlacementStatus, Role
-from app.errors import ChanjiaoError, NotFound, Unprocessable
+from app.db.models import CURRENT_PLACEMENT_STATUSES, PlacementStatus, Role, Student
+from app.errors import ChanjiaoError, Conflict, Forbidden, NotFound, Unprocessable
 from app.run_schemas import AgreementRecord
-from app.schemas import MAX_ID
+from app.schemas import MAX_ID, StudentCreate, StudentUpdate
 from app.services.imports import ExportService, ImportRejected, ImportService
 from app.services.matching import MatchService
-from app.services.placement_views import PlacementViews
+from app.services.placement_views import STUDENT_SORTS, UNPLACED, PlacementViews, StudentQuery
 from app.services.resources import ProgramService, StudentService
 from app.services.runs import RunService
 from app.settings import Settings
@@ -26,6 +28,7 @@ from app.web.core import (
     StagedDbDep,
     StagedUserDep,
     UserDep,
+    WebGradeQuery,
     WebId,
     WebIdQuery,
     WebRoute,
@@ -37,8 +40,9 @@ from app.web.core import (
     render,
     require,
 )
+from app.web.forms import field_errors, form_values, join_list
 from app.web.labels import feature_label
-from app.web.messages import service_message
+from app.web.messages import service_message, validation_message
 
 router = APIRouter(route_class=WebRoute, dependencies=[Depends(check_csrf)], include_in_schema=False)
 
@@ -82,17 +86,127 @@ def program_matches(request: Request, program_id: WebId, session: DbDep, user: U
                                       "rows": list(zip(matches.items, charts, strict=True))})
 
 
+STUDENT_STATUSES = [UNPLACED, *CURRENT_PLACEMENT_STATUSES]
+STUDENT_LISTS = ("skills", "certificates")
+STUDENT_OPTIONAL = ("phone", "email", "grade")
+STUDENT_FIELDS = ("program_id", "student_no", "name", "phone", "email", "skills", "certificates", "grade",
+                  "province", "city")
+
+
 @router.get("/students")
 def students(request: Request, session: DbDep, user: UserDep, q: Annotated[str, Query(max_length=40)] = "",
-             program_id: WebIdQuery = None,
-             cursor: Annotated[str | None, Query(max_length=200)] = None) -> Response:
+             program_id: WebIdQuery = None, grade_min: WebGradeQuery = None, grade_max: WebGradeQuery = None,
+             status: Annotated[str, Query(max_length=20)] = "",
+             sort: Annotated[str, Query(max_length=20)] = "student_no",
+             order: Annotated[str, Query(pattern="^(asc|desc)$")] = "asc",
+             page: Annotated[int, Query(ge=1, le=10_000)] = 1) -> Response:
+    """The college's students: search, filters, sort and a page at a time, each with the placement
+    that stands for their term (or none)."""
     principal = require(user, *OFFICE)
-    page = StudentService(session, principal).page({"q": q, "program_id": program_id, **_own_college(principal)},
-                                                    limit=PAGE, cursor=cursor)
+    status = status if status in STUDENT_STATUSES else ""
+    sort = sort if sort in STUDENT_SORTS else "student_no"
+    query = StudentQuery(q=q.strip(), program_id=program_id, grade_min=grade_min, grade_max=grade_max,
+                         status=status, sort=sort, descending=order == "desc", limit=PAGE, offset=(page - 1) * PAGE)
+    rows, total = PlacementViews(session, principal).students(query)
     programs = ProgramService(session, principal).page(_own_college(principal), limit=200, cursor=None).items
+    filters = {"q": q.strip(), "program_id": program_id or "", "status": status,
+               "grade_min": "" if grade_min is None else f"{grade_min:g}",
+               "grade_max": "" if grade_max is None else f"{grade_max:g}"}
     return render(request, "office/students.html", {
-        "students": page.items, "next_cursor": page.next_cursor, "q": q, "program_id": program_id,
-        "programs": programs, "program_names": {p.id: p.name for p in programs}, "report": None})
+        "students": rows, "total": total, "page": page, "has_next": page * PAGE < total, "filters": filters,
+        "filter_query": urlencode({k: v for k, v in filters.items() if v != ""}), "sort": sort, "order": order,
+        "statuses": STUDENT_STATUSES, "programs": programs, "report": None,
+        "back": request.url.path + ("?" + request.url.query if request.url.query else "")})
+
+
+def _student_form(row: Student | None) -> dict[str, Any]:
+    if row is None:
+        return dict.fromkeys(STUDENT_FIELDS, "")
+    return {"program_id": str(row.program_id), "student_no": row.student_no, "name": row.name,
+            "phone": row.phone or "", "email": row.email or "", "skills": join_list(row.skills),
+            "certificates": join_list(row.certificates), "grade": "" if row.grade is None else f"{row.grade:g}",
+            "province": row.province, "city": row.city}
+
+
+def _student_page(request: Request, session: Any, principal: Any, row: Student | None, values: dict[str, Any],
+                  errors: dict[str, str], status_code: int = 200) -> Response:
+    programs = ProgramService(session, principal).page(_own_college(principal), limit=200, cursor=None).items
+    standing = PlacementViews(session, principal).standing(row.id) if row is not None else None
+    return render(request, "office/student_form.html", {"student": row, "values": values, "errors": errors,
+                                                        "programs": programs, "standing": standing},
+                  status_code=status_code)
+
+
+@router.get("/students/new")
+def new_student(request: Request, session: DbDep, user: UserDep) -> Response:
+    principal = require(user, *OFFICE)
+    return _student_page(request, session, principal, None, _student_form(None), {})
+
+
+@router.post("/students/new")
+async def create_student(request: Request, session: DbDep, user: UserDep) -> Response:
+    principal = require(user, *OFFICE)
+    form = await request.form()
+    values = _student_values(form)
+    g = gettext_of(request)
+    try:
+        with session.begin_nested():
+            # The program decides the college: one of another college is refused by the service.
+            row = StudentService(session, principal).create(StudentCreate.model_validate(values))
+    except (ValidationError, Unprocessable, Forbidden) as exc:
+        return _student_page(request, session, principal, None, _shown(form), _student_errors(exc, g),
+                             status_code=403 if isinstance(exc, Forbidden) else 422)
+    except IntegrityError:
+        return _student_page(request, session, principal, None, _shown(form),
+                             {"student_no": validation_message(g, {"type": "student_no_taken"})}, status_code=409)
+    flash(request, "ok", g.gettext("Student %(no)s added.") % {"no": row.student_no})
+    return redirect(f"/students?q={quote(row.student_no)}")
+
+
+@router.get("/students/{student_id}/edit")
+def edit_student(request: Request, student_id: WebId, session: DbDep, user: UserDep) -> Response:
+    principal = require(user, *OFFICE)
+    row = StudentService(session, principal).get(student_id)
+    return _student_page(request, session, principal, row, _student_form(row), {})
+
+
+@router.post("/students/{student_id}/edit")
+async def update_student(request: Request, student_id: WebId, session: DbDep, user: UserDep) -> Response:
+    principal = require(user, *OFFICE)
+    service = StudentService(session, principal)
+    row = service.get(student_id)  # another college's student is a 404 before the form is read
+    form = await request.form()
+    g = gettext_of(request)
+    try:
+        with session.begin_nested():
+            service.update(student_id, StudentUpdate.model_validate(_student_values(form)))
+    except (ValidationError, Unprocessable, Forbidden, Conflict) as exc:
+        session.expire(row)
+        status_code = 403 if isinstance(exc, Forbidden) else 409 if isinstance(exc, Conflict) else 422
+        return _student_page(request, session, principal, row, _shown(form), _student_errors(exc, g),
+                             status_code=status_code)
+    except IntegrityError:
+        session.expire(row)
+        return _student_page(request, session, principal, row, _shown(form),
+                             {"student_no": validation_message(g, {"type": "student_no_taken"})}, status_code=409)
+    flash(request, "ok", g.gettext("Student %(no)s saved.") % {"no": row.student_no})
+    return redirect(f"/students?q={quote(row.student_no)}")
+
+
+def _student_values(form: Any) -> dict[str, Any]:
+    values = form_values(form, lists=STUDENT_LISTS, optional=STUDENT_OPTIONAL)
+    return {k: v for k, v in values.items() if k in STUDENT_FIELDS}
+
+
+def _shown(form: Any) -> dict[str, Any]:
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+def _student_errors(exc: Exception, g: Any) -> dict[str, str]:
+    if isinstance(exc, ValidationError | Unprocessable):
+        return field_errors(exc, g)
+    assert isinstance(exc, ChanjiaoError)
+    return {"__all__": service_message(g, exc)}
 
 
 @router.post("/students/import")

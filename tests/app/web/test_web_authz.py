@@ -62,6 +62,10 @@ def _walk(o: dict[str, Any]) -> dict[str, Walk]:
         "/placements/{placement_id}/withdraw": [
             ("GET", f"/placements/{o['placement']}/withdraw", [("college_b", 404), ("enterprise_a", 403)]),
             ("POST", f"/placements/{o['placement']}/withdraw", [("college_b", 404), ("enterprise_a", 403)])],
+        "/students/{student_id}/edit": [
+            ("GET", f"/students/{o['student']}/edit", [("college_b", 404), ("enterprise_a", 403), ("scheduler", 403),
+                                                        ("college_a", 200)]),
+            ("POST", f"/students/{o['student']}/edit", [("college_b", 404), ("enterprise_a", 403)])],
         "/runs/{run_id}": [("GET", f"/runs/{run}", [("college_a", 403), ("enterprise_a", 403)])],
         "/runs/{run_id}/status": [("GET", f"/runs/{run}/status", [("college_a", 403)])],
         "/runs/{run_id}/publish": [("POST", f"/runs/{run}/publish", [("college_a", 403), ("enterprise_a", 403)]),
@@ -102,7 +106,7 @@ def objects(app_client: TestClient, world: World, market: dict[str, Any],
         Notification.recipient_actor_id == user.actor_id)).first()  # of the publication
     return {"program": market["programs"]["college_a"], "opening": next(iter(market["openings"].values())),
             "lecturer": lecturer.json()["id"], "run": run, "placement": placements["items"][0]["id"],
-            "notification": notification}
+            "notification": notification, "student": market["students"][("college_a", 0)]}
 
 
 def test_every_web_id_route_is_walked(objects: dict[str, Any], as_user: Callable[[str], TestClient]) -> None:

@@ -1,0 +1,163 @@
+"""The placement office's student list (search, filters, sort, pages), its add and edit forms
+(translated errors, nothing stored on a refusal, a placed student keeps the program its placement
+was offered for), an opening's details for the office and the course needs with their lecturers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.db.models import Placement, PlacementStatus, Student
+from app.settings import Settings
+from app.web import office
+from app.worker import Worker
+from tests.app.web.conftest import TERM, csrf_of
+from tests.conftest import World
+
+API = "/api/v1"
+Login = Callable[[str], TestClient]
+
+
+def publish_run(client: TestClient, world: World, factory: sessionmaker[Session], kind: str = "internship") -> int:
+    worker = Worker(factory, Settings(database_url="sqlite://", solve_in_subprocess=False,
+                                      allocation_executor="inline", worker_heartbeat_s=3600), owner="pages")
+    run = client.post(f"{API}/allocation-runs", json={"kind": kind, "scope": {"term": TERM}},
+                      headers=world.h("scheduler"))
+    assert run.status_code == 202, run.text
+    assert worker.run_once() == run.json()["id"]
+    published = client.post(f"{API}/allocation-runs/{run.json()['id']}/publish", headers=world.h("scheduler"))
+    assert published.status_code == 200, published.text
+    return int(run.json()["id"])
+
+
+def _numbers(html: str) -> list[str]:
+    return re.findall(r'data-label="学号">([^<]+)</td>', html)
+
+
+def test_student_list_searches_filters_sorts_and_pages(as_user: Login, market: dict[str, Any], world: World,
+                                                       app_client: TestClient,
+                                                       session_factory: sessionmaker[Session],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    client = as_user("college_a")
+    page = client.get("/students")
+    assert page.status_code == 200
+    assert _numbers(page.text) == ["college_a-no-0", "college_a-no-1", "college_a-no-2"]
+    assert "共 3 名学生符合条件" in page.text and "college_b" not in page.text
+    # The "all programs" choice submits an empty value: no filter, not a 422.
+    assert _numbers(client.get("/students?program_id=&status=&grade_min=&q=").text) == [
+        "college_a-no-0", "college_a-no-1", "college_a-no-2"]
+    assert _numbers(client.get("/students?q=学生1").text) == ["college_a-no-1"]  # by name
+    assert _numbers(client.get("/students?q=no-2").text) == ["college_a-no-2"]  # by number
+    assert _numbers(client.get("/students?grade_min=75").text) == ["college_a-no-1", "college_a-no-2"]
+    assert _numbers(client.get("/students?grade_min=71&grade_max=79").text) == ["college_a-no-1"]
+    assert _numbers(client.get("/students?sort=name&order=desc").text) == [
+        "college_a-no-2", "college_a-no-1", "college_a-no-0"]
+    assert 'aria-sort="descending"' in client.get("/students?sort=name&order=desc").text
+    # Another college's program is no filter of this one: nothing matches.
+    other = market["programs"]["college_b"]
+    assert _numbers(client.get(f"/students?program_id={other}").text) == []
+    bad = client.get("/students?grade_min=101")
+    assert bad.status_code == 422 and "100" in bad.text and "less_than_equal" not in bad.text
+    monkeypatch.setattr(office, "PAGE", 2)
+    first = client.get("/students?sort=student_no&order=desc")
+    assert _numbers(first.text) == ["college_a-no-2", "college_a-no-1"]
+    assert "page=2" in first.text
+    second = client.get("/students?sort=student_no&order=desc&page=2")
+    assert _numbers(second.text) == ["college_a-no-0"] and "下一页" not in second.text
+    monkeypatch.undo()
+    # After publication each student shows the placement that stands for the term.
+    publish_run(app_client, world, session_factory)
+    client = as_user("college_a")
+    offered = _numbers(client.get("/students?status=published").text)
+    unplaced = _numbers(client.get("/students?status=unplaced").text)
+    assert offered and sorted(offered + unplaced) == ["college_a-no-0", "college_a-no-1", "college_a-no-2"]
+    assert "已推荐，待答复" in client.get("/students?status=published").text
+    english = client.get("/students?status=published", headers={"Accept-Language": "en"})
+    assert "Offered, no answer yet" in english.text
+    by_status = _numbers(client.get("/students?sort=status&order=desc").text)
+    assert set(by_status[:len(offered)]) == set(offered)
+
+
+def test_add_a_student_with_translated_errors_and_nothing_stored_on_refusal(
+        as_user: Login, market: dict[str, Any], session: Session) -> None:
+    client = as_user("college_a")
+    form = client.get("/students/new")
+    assert form.status_code == 200 and "大数据技术-college_a" in form.text and "college_b" not in form.text
+    token = csrf_of(form.text)
+    program = market["programs"]["college_a"]
+
+    def count() -> int:
+        session.expire_all()
+        return int(session.scalar(select(func.count(Student.id))) or 0)
+
+    before = count()
+    missing = client.post("/students/new", data={"csrf_token": token, "program_id": str(program), "student_no": "n-9",
+                                                 "name": "", "phone": "12ab"})
+    assert missing.status_code == 422
+    assert "此项为必填" in missing.text and "格式" in missing.text
+    assert "String should" not in missing.text and 'aria-invalid="true"' in missing.text
+    assert 'value="n-9"' in missing.text  # what was typed stays in the form
+    taken = client.post("/students/new", data={"csrf_token": token, "program_id": str(program),
+                                               "student_no": "college_a-no-0", "name": "重号"})
+    assert taken.status_code == 409 and "该专业中已有这个学号" in taken.text
+    foreign = client.post("/students/new", data={"csrf_token": token, "program_id": str(market["programs"]["college_b"]),
+                                                 "student_no": "x-1", "name": "外校"})
+    assert foreign.status_code == 403
+    assert count() == before
+    created = client.post("/students/new", data={"csrf_token": token, "program_id": str(program),
+                                                 "student_no": " n-9 ", "name": "新同学", "skills": "Python；SQL",
+                                                 "grade": "88.5", "phone": "", "email": ""}, follow_redirects=False)
+    assert created.status_code == 303
+    row = session.scalars(select(Student).where(Student.student_no == "n-9")).one()
+    assert (row.program_id, row.name, row.skills, row.grade, row.phone) == (program, "新同学", ["Python", "SQL"],
+                                                                           88.5, None)
+    assert "n-9" in client.get(created.headers["location"]).text
+
+
+def test_edit_a_student_never_moves_a_placed_one(as_user: Login, market: dict[str, Any], world: World,
+                                                 app_client: TestClient, session: Session,
+                                                 session_factory: sessionmaker[Session]) -> None:
+    second = app_client.post(f"{API}/programs", json={
+        "college_id": world.college_a.id, "major_code": "510206", "term": TERM, "name": "云计算-college_a",
+        "description": "云平台运维", "skills": ["Linux"]}, headers=world.h("college_a"))
+    assert second.status_code == 201, second.text
+    publish_run(app_client, world, session_factory)
+    placed = session.scalars(select(Placement).join(Student, Student.id == Placement.student_id).where(
+        Placement.status == PlacementStatus.PUBLISHED, Student.student_no.startswith("college_a"))).first()
+    assert placed is not None
+    student = session.get(Student, placed.student_id)
+    assert student is not None
+    client = as_user("college_a")
+    edit = client.get(f"/students/{student.id}/edit")
+    assert edit.status_code == 200 and 'id="standing"' in edit.text and student.student_no in edit.text
+    token = csrf_of(edit.text)
+    fields = {"csrf_token": token, "program_id": str(student.program_id), "student_no": student.student_no,
+              "name": "改过的名字", "skills": "Python", "grade": "90", "phone": "138 0000 0000"}
+    saved = client.post(f"/students/{student.id}/edit", data=fields, follow_redirects=False)
+    assert saved.status_code == 303
+    session.expire_all()
+    assert (student.name, student.phone, student.grade) == ("改过的名字", "138 0000 0000", 90.0)
+    moved = client.post(f"/students/{student.id}/edit", data={**fields, "program_id": str(second.json()["id"])})
+    assert moved.status_code == 409 and "请先撤回或拒绝该安排" in moved.text
+    session.expire_all()
+    assert student.program_id == market["programs"]["college_a"]
+    # A student with no placement may move to another program of the college.
+    fresh = app_client.post(f"{API}/students", json={"program_id": market["programs"]["college_a"],
+                                                     "student_no": "late-1", "name": "后来者"},
+                            headers=world.h("college_a")).json()["id"]
+    assert client.post(f"/students/{fresh}/edit", data={
+        "csrf_token": token, "program_id": str(second.json()["id"]), "student_no": "late-1", "name": "后来者"},
+        follow_redirects=False).status_code == 303
+    session.expire_all()
+    assert session.get(Student, fresh).program_id == second.json()["id"]  # type: ignore[union-attr]
+    # Another college's student is not found at all.
+    other = as_user("college_b")
+    assert other.get(f"/students/{student.id}/edit").status_code == 404
+    session.expire_all()
+    assert session.get(Placement, placed.id).status is PlacementStatus.PUBLISHED  # type: ignore[union-attr]
