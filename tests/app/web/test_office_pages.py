@@ -106,7 +106,8 @@ def test_add_a_student_with_translated_errors_and_nothing_stored_on_refusal(
     taken = client.post("/students/new", data={"csrf_token": token, "program_id": str(program),
                                                "student_no": "college_a-no-0", "name": "重号"})
     assert taken.status_code == 409 and "该专业中已有这个学号" in taken.text
-    foreign = client.post("/students/new", data={"csrf_token": token, "program_id": str(market["programs"]["college_b"]),
+    other_program = str(market["programs"]["college_b"])
+    foreign = client.post("/students/new", data={"csrf_token": token, "program_id": other_program,
                                                  "student_no": "x-1", "name": "外校"})
     assert foreign.status_code == 403
     assert count() == before
