@@ -33,6 +33,7 @@ from matching.allocation import (
     Proposer,
     Quota,
 )
+from matching.allocation.kpis import internship_kpis
 from matching.allocation.problem import NOT_RANKED, UNLIMITED
 
 
@@ -505,14 +506,9 @@ def write_internship_result(out: Path, problem: InternshipProblem, params: Inter
                                problem.pair_score[pairs].tolist(), strict=True))
     (out / "placements.csv").write_text(placements_csv(INTERNSHIP_PLACEMENTS_HEADER, rows), encoding="utf-8")
 
-    sizes = np.bincount(problem.student_college, minlength=len(problem.college_ids))
-    placed_per = np.bincount(problem.student_college[placed], minlength=len(problem.college_ids))
-    fit_per = np.bincount(problem.student_college[placed], weights=problem.pair_score[pairs],
-                          minlength=len(problem.college_ids))
-    kpis = {cid: {"students": int(sizes[c]), "placed": int(placed_per[c]),
-                  "placement_rate": round(float(placed_per[c] / sizes[c]), 6) if sizes[c] else None,
-                  "mean_fit": round(float(fit_per[c] / placed_per[c]), 6) if placed_per[c] else None}
-            for c, cid in enumerate(problem.college_ids)}
+    # The same figures a batch run stores (matching.allocation.kpis), per college by id.
+    kpis = {row["college_id"]: {key: row[key] for key in ("students", "placed", "placement_rate", "mean_fit")}
+            for row in internship_kpis(problem, result.assigned_pair)["colleges"]}
     summary: dict[str, Any] = {
         "kind": "internship",
         "mode": params.mode.value,

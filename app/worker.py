@@ -25,20 +25,11 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.models import AllocationRun, RunKind, RunMode, RunStatus
-from app.executors import make_executor
 from app.repositories.runs import RunRepository
 from app.run_schemas import RunParameters
 from app.services import allocation_job as job
 from app.services.ledger import Ledger
 from app.settings import Settings
-from matching.allocation import (
-    InternshipParams,
-    InternshipProblem,
-    LecturerParams,
-    LecturerProblem,
-    solve_internships,
-    solve_lecturers,
-)
 
 log = logging.getLogger("chanjiao.worker")
 
@@ -59,14 +50,9 @@ class Claimed:
     parameters: RunParameters
 
 
-def solve_problem(kind: str, problem: InternshipProblem | LecturerProblem,
-                  params: InternshipParams | LecturerParams, executor: str, ray_address: str | None = None) -> Any:
+def solve_problem(kind: str, problem: Any, params: Any, executor: str, ray_address: str | None = None) -> Any:
     """Run the solver (top level, so a child process can run it)."""
-    if kind == RunKind.INTERNSHIP.value:
-        assert isinstance(problem, InternshipProblem) and isinstance(params, InternshipParams)
-        return solve_internships(problem, params, make_executor(executor, ray_address=ray_address))
-    assert isinstance(problem, LecturerProblem) and isinstance(params, LecturerParams)
-    return solve_lecturers(problem, params)
+    return job.solve_instance(RunKind(kind), problem, params, executor, ray_address)
 
 
 def _exit_with_parent(parent_pid: int, interval_s: float = 0.25) -> None:
@@ -169,29 +155,16 @@ class Worker:
             heartbeat.join(timeout=5)
 
     def _phases(self, claimed: Claimed, times: dict[str, float]) -> job.Solved:
-        params = claimed.parameters
         with self._timed("load", claimed.id, times), self.sessions.begin() as session:
-            run = self._own(session, claimed.id)
-            inputs: job.InternshipInputs | job.LecturerInputs
-            if claimed.kind == RunKind.INTERNSHIP:
-                inputs = job.load_internship_inputs(session, run, staff_share=self.settings.max_intern_share_of_staff,
-                                                    post_share=self.settings.max_intern_share_of_post)
-            else:
-                inputs = job.load_lecturer_inputs(session, run)
+            run_job = job.load_job(session, self._own(session, claimed.id),
+                                   staff_share=self.settings.max_intern_share_of_staff,
+                                   post_share=self.settings.max_intern_share_of_post)
         with self._timed("candidates", claimed.id, times):
-            if isinstance(inputs, job.InternshipInputs):
-                problem, solver_params, unscorable = job.internship_instance(inputs, claimed.mode, params)
-            else:
-                lproblem, lparams = job.lecturer_instance(inputs, params)
+            run_job.candidates()
         with self._timed("solve", claimed.id, times):
-            if isinstance(inputs, job.InternshipInputs):
-                result = self._solve(claimed.kind, problem, solver_params)
-            else:
-                lresult = self._solve(claimed.kind, lproblem, lparams)
+            run_job.solve(lambda problem, params: self._solve(claimed.kind, problem, params))
         with self._timed("check", claimed.id, times):
-            if isinstance(inputs, job.InternshipInputs):
-                return job.internship_outcome(problem, solver_params, result, unscorable, inputs)
-            return job.lecturer_outcome(lproblem, lparams, lresult, inputs)
+            return run_job.check()
 
     def _timed(self, phase: str, run_id: int, times: dict[str, float]) -> _PhaseTimer:
         return _PhaseTimer(self, phase, run_id, times)

@@ -11,10 +11,9 @@ import hashlib
 import importlib.metadata
 import json
 import math
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 from sqlalchemy.orm import Session
@@ -28,6 +27,7 @@ from app.db.models import (
     RunMode,
     RunStatus,
 )
+from app.executors import make_executor
 from app.instances import INTERNSHIP_PLACEMENTS_HEADER, LECTURER_PLACEMENTS_HEADER, placements_csv
 from app.repositories.ledger import LedgerRepository
 from app.repositories.runs import RunRepository
@@ -55,8 +55,12 @@ from matching.allocation import (
     check_internships,
     check_lecturers,
     lecturer_problem,
+    solve_internships,
+    solve_lecturers,
 )
-from matching.allocation.problem import NOT_RANKED, UNLIMITED
+from matching.allocation.instance import internship_instance as build_internship_instance
+from matching.allocation.instance import with_seats
+from matching.allocation.kpis import internship_kpis, lecturer_kpis
 from matching.domain import CourseNeedProfile, LecturerProfile, OpeningProfile, ProgramProfile, StudentProfile
 from matching.scoring import Pairing, score_lecturers_for_course, top_k_openings_per_student
 from matching.scoring.results import Unscorable
@@ -64,9 +68,6 @@ from matching.scoring.results import Unscorable
 PHASES = ("load", "candidates", "solve", "check", "store")
 PHASE_START = {"load": 0, "candidates": 10, "solve": 40, "check": 85, "store": 90}
 
-# A still-pending proposal of the previous round keeps this much extra fit (one solver weight unit,
-# 1/1000 of a perfect fit): among allocations of equal fit the one that changes fewest wins.
-KEEP_PROPOSAL_BONUS = 0.001
 
 
 @dataclass
@@ -148,7 +149,7 @@ def load_internship_inputs(session: Session, run: AllocationRun, *, staff_share:
         seats = params.seat_overrides.get(str(row.id), row.seats)
         if row.post_headcount:
             seats = min(seats, math.floor(post_share * row.post_headcount))
-        opening_profiles.append(_with_seats(profile, seats))
+        opening_profiles.append(with_seats(profile, seats))
     caps = {str(e.id): math.floor(staff_share * e.staff_count) for e in enterprises}
     inputs = InternshipInputs(
         students=students,
@@ -164,10 +165,6 @@ def load_internship_inputs(session: Session, run: AllocationRun, *, staff_share:
     inputs.basis = {"locked_placement_ids": sorted(inputs.carried.values()), "staff_share": staff_share,
                     "post_share": post_share}
     return inputs
-
-
-def _with_seats(profile: OpeningProfile, seats: int) -> OpeningProfile:
-    return replace(profile, seats=max(0, seats))
 
 
 def _carry_over_earlier_rounds(placements: Sequence[Placement], inputs: InternshipInputs) -> None:
@@ -224,171 +221,25 @@ def internship_instance(inputs: InternshipInputs, run_mode: RunMode,
     ctx = inputs.context
     found = top_k_openings_per_student(inputs.students, inputs.openings, inputs.programs, k=params.top_k,
                                        model=ctx.model, history=ctx.history, cooperation=ctx.cooperation)
-    students, openings = inputs.students, inputs.openings
-    caps = inputs.enterprise_caps
-    if run_mode == RunMode.STABLE:
-        # Deferred acceptance knows seats per opening only: the staff-share cap becomes seats.
-        openings = apportion_caps(openings, caps)
-        caps = {}
-    pairs = CandidatePairs(students, openings, found.student_index, found.opening_index, found.score)
-    pairs.drop(pairs.keys_of(inputs.forbidden))
-    if not params.allow_cross_category:
-        pairs.keep_only(pairs.same_category(inputs.programs))
-    pairs.bump(pairs.keys_of(inputs.keep), KEEP_PROPOSAL_BONUS)
-    # A locked placement is kept even if it fell out of the top-k since; so is a scheduler's pin.
-    locks = pairs.add_missing([*inputs.locks, *((str(s), str(o)) for s, o in params.pinned)])
-    problem = pairs.problem(caps)
-    solver_params = InternshipParams(
+    built = build_internship_instance(
+        inputs.students, inputs.openings, inputs.programs, inputs.enterprise_caps,
+        (found.student_index, found.opening_index, found.score), stable=run_mode == RunMode.STABLE,
+        forbidden=inputs.forbidden, keep=inputs.keep, allow_cross_category=params.allow_cross_category,
+        # A locked placement is kept even if it fell out of the top-k since; so is a scheduler's pin.
+        locks=[*inputs.locks, *((str(s), str(o)) for s, o in params.pinned)])
+    unscorable = [{"id": u.id, "reasons": ["no_candidates"], "detail": u.reason}
+                  for u in found.unscorable_students]
+    return built.problem, internship_params(run_mode, params, built.locks), unscorable
+
+
+def internship_params(run_mode: RunMode, params: RunParameters,
+                      locks: tuple[tuple[str, str], ...]) -> InternshipParams:
+    return InternshipParams(
         mode=Mode(run_mode.value), proposer=Proposer(params.proposer), time_limit_s=params.time_limit_s,
         seed=params.seed, college_floor=params.college_floor, program_floor=params.program_floor,
         quotas=tuple(Quota(str(q.college_id), str(q.enterprise_id), q.max_students) for q in params.quotas),
-        default_quota=params.default_quota,
-        locks=tuple(sorted(locks)), fairness=params.fairness,
+        default_quota=params.default_quota, locks=locks, fairness=params.fairness,
     )
-    unscorable = [{"id": u.id, "reasons": ["no_candidates"], "detail": u.reason}
-                  for u in found.unscorable_students]
-    return problem, solver_params, unscorable
-
-
-class CandidatePairs:
-    """Candidate (student, opening) pairs as arrays, filtered and turned into a solver problem
-    without a Python loop per pair (a province-wide run has millions of pairs)."""
-
-    def __init__(self, students: Sequence[StudentProfile], openings: Sequence[OpeningProfile],
-                 student_index: np.ndarray, opening_index: np.ndarray, score: np.ndarray) -> None:
-        self.students, self.openings = students, openings
-        self.n_openings = max(len(openings), 1)
-        self.student = np.asarray(student_index, dtype=np.int64)
-        self.opening = np.asarray(opening_index, dtype=np.int64)
-        self.score = np.asarray(score, dtype=np.float64).copy()
-        self._student_pos = {s.id: i for i, s in enumerate(students)}
-        self._opening_pos = {o.id: j for j, o in enumerate(openings)}
-
-    @property
-    def keys(self) -> np.ndarray:
-        return self.student * self.n_openings + self.opening
-
-    def keys_of(self, pairs: Iterable[tuple[str, str]]) -> np.ndarray:
-        found = [self._student_pos[s] * self.n_openings + self._opening_pos[o] for s, o in pairs
-                 if s in self._student_pos and o in self._opening_pos]
-        return np.asarray(sorted(set(found)), dtype=np.int64)
-
-    def _select(self, mask: np.ndarray) -> None:
-        self.student, self.opening, self.score = self.student[mask], self.opening[mask], self.score[mask]
-
-    def drop(self, keys: np.ndarray) -> None:
-        if keys.size:
-            self._select(~np.isin(self.keys, keys))
-
-    def keep_only(self, mask: np.ndarray) -> None:
-        self._select(mask)
-
-    def bump(self, keys: np.ndarray, bonus: float) -> None:
-        if keys.size:
-            hit = np.isin(self.keys, keys)
-            self.score[hit] = np.minimum(1.0, self.score[hit] + bonus)
-
-    def same_category(self, programs: dict[str, ProgramProfile]) -> np.ndarray:
-        """Pairs allowed by the 专业大类 rule: the opening targets no major, or one of the
-        student's 专业大类."""
-        opening_categories = [_categories(o) for o in self.openings]
-        codes = sorted({c for cats in opening_categories for c in cats}
-                       | {programs[s.program_id].category_code for s in self.students})
-        position = {c: i for i, c in enumerate(codes)}
-        allowed = np.zeros((len(self.openings), max(len(codes), 1)), dtype=bool)
-        for j, cats in enumerate(opening_categories):
-            allowed[j, [position[c] for c in cats]] = True
-        unrestricted = np.array([not cats for cats in opening_categories], dtype=bool)
-        student_category = np.array([position[programs[s.program_id].category_code] for s in self.students],
-                                    dtype=np.int64)
-        if not self.student.size:
-            return np.zeros(0, dtype=bool)
-        return unrestricted[self.opening] | allowed[self.opening, student_category[self.student]]
-
-    def add_missing(self, pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
-        """Add these pairs (score 0) where absent; returns the ones that exist in the scope."""
-        present = set(self.keys.tolist())
-        known = []
-        for s, o in pairs:
-            if s not in self._student_pos or o not in self._opening_pos:
-                continue
-            known.append((s, o))
-            key = self._student_pos[s] * self.n_openings + self._opening_pos[o]
-            if key not in present:
-                present.add(key)
-                self.student = np.append(self.student, self._student_pos[s])
-                self.opening = np.append(self.opening, self._opening_pos[o])
-                self.score = np.append(self.score, 0.0)
-        return known
-
-    def problem(self, caps: dict[str, int]) -> InternshipProblem:
-        """The solver problem: the same ids, codes and order ``app/instances.py`` reads back."""
-        students, openings = self.students, self.openings
-        colleges, college_code = np.unique(np.array([s.college_id for s in students], dtype=str),
-                                           return_inverse=True)
-        programs, program_code = np.unique(np.array([s.program_id for s in students], dtype=str),
-                                           return_inverse=True)
-        enterprises, enterprise_code = np.unique(np.array([o.enterprise_id for o in openings], dtype=str),
-                                                 return_inverse=True)
-        scopes, scope_code = np.unique(np.array([s.province for s in students] + [o.province for o in openings],
-                                                dtype=str), return_inverse=True)
-        enterprise_ids = tuple(str(e) for e in enterprises)
-        cap = np.array([caps.get(e, UNLIMITED) for e in enterprise_ids], dtype=np.int64)
-        ranked = [(i * self.n_openings + self._opening_pos[o], r) for i, s in enumerate(students)
-                  for o, r in s.preferences.items() if o in self._opening_pos]
-        rank_keys = np.array(sorted(ranked), dtype=np.int64).reshape(-1, 2)
-        keys = self.keys
-        where = np.searchsorted(rank_keys[:, 0], keys) if rank_keys.size else np.zeros(keys.size, dtype=np.int64)
-        where = np.minimum(where, max(len(rank_keys) - 1, 0))
-        hit = rank_keys[where, 0] == keys if rank_keys.size else np.zeros(keys.size, dtype=bool)
-        student_rank = np.where(hit, rank_keys[where, 1] if rank_keys.size else 0, NOT_RANKED)
-        n = len(students)
-        return InternshipProblem(
-            student_ids=tuple(s.id for s in students),
-            student_college=college_code.astype(np.int32), student_program=program_code.astype(np.int32),
-            student_scope=scope_code[:n].astype(np.int32),
-            opening_ids=tuple(o.id for o in openings),
-            opening_enterprise=enterprise_code.astype(np.int32),
-            opening_seats=np.array([o.seats for o in openings], dtype=np.int64),
-            opening_scope=scope_code[n:].astype(np.int32),
-            enterprise_ids=enterprise_ids, enterprise_cap=cap,
-            college_ids=tuple(str(c) for c in colleges), program_ids=tuple(str(p) for p in programs),
-            scope_ids=tuple(str(p) for p in scopes),
-            pair_student=self.student.astype(np.int32), pair_opening=self.opening.astype(np.int32),
-            pair_score=self.score, pair_student_rank=student_rank.astype(np.int32),
-            pair_opening_rank=np.zeros(keys.size, dtype=np.int32),
-            student_ranks_given=any(s.preferences for s in students), opening_ranks_given=False,
-        )
-
-
-def apportion_caps(openings: Sequence[OpeningProfile], caps: dict[str, int]) -> list[OpeningProfile]:
-    """Reduce the seats of each capped enterprise's openings so they sum to at most its cap,
-    in proportion to their seats (largest remainders first, then opening order)."""
-    by_enterprise: dict[str, list[int]] = defaultdict(list)
-    for i, o in enumerate(openings):
-        by_enterprise[o.enterprise_id].append(i)
-    seats = [o.seats for o in openings]
-    for enterprise, members in by_enterprise.items():
-        cap, total = caps.get(enterprise), sum(seats[i] for i in members)
-        if cap is None or total <= cap:
-            continue
-        shares = [(cap * seats[i] / total, i) for i in members]
-        granted = {i: math.floor(share) for share, i in shares}
-        left = cap - sum(granted.values())
-        for _, i in sorted(shares, key=lambda si: (-(si[0] - math.floor(si[0])), si[1]))[:left]:
-            granted[i] += 1
-        for i in members:
-            seats[i] = granted[i]
-    return [_with_seats(o, n) for o, n in zip(openings, seats, strict=True)]
-
-
-def _categories(opening: OpeningProfile) -> frozenset[str]:
-    # An opening's 专业大类 are those of the majors it targets; without targets it states none.
-    return frozenset(code[:2] for code in opening.eligible_major_codes if len(code) >= 2)
-
-
-def _same_category(program: ProgramProfile, categories: frozenset[str]) -> bool:
-    return not categories or program.category_code in categories
 
 
 def lecturer_instance(inputs: LecturerInputs, params: RunParameters) -> tuple[LecturerProblem, LecturerParams]:
@@ -441,79 +292,34 @@ def internship_outcome(problem: InternshipProblem, params: InternshipParams, res
     college_of = {s.id: s.college_id for s in inputs.students}
     unplaced = [{"id": u.id, "college_id": u.group, "reasons": [r.value for r in u.reasons]} for u in result.unplaced]
     unplaced += [{**u, "college_id": college_of.get(u["id"], "")} for u in unscorable]
+    # The seats the scope offers (a stable run solved with the caps turned into seats).
+    seats = np.array([o.seats for o in inputs.openings], dtype=np.int64)
     return Solved(
         kind=RunKind.INTERNSHIP, status=result.status,
         objective=float(result.objective) if result.status in (Status.OPTIMAL, Status.FEASIBLE) else None,
         bound=float(result.bound), gap=None if math.isnan(result.gap) else float(result.gap),
         placements=placements, unplaced=sorted(unplaced, key=lambda u: str(u["id"])),
-        kpis=internship_kpis(inputs, placements), input_digest=input_digest(problem, params),
+        kpis=run_kpis(internship_kpis(problem, result.assigned_pair, seats)),
+        input_digest=input_digest(problem, params),
         conflicts=result.conflicts, carried=dict(inputs.carried), basis=dict(inputs.basis),
     )
 
 
-def internship_kpis(inputs: InternshipInputs, placements: Sequence[tuple[str, str, float]]) -> dict[str, Any]:
-    student = {s.id: s for s in inputs.students}
-    opening = {o.id: o for o in inputs.openings}
-    per_college: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for s in inputs.students:
-        per_college[s.college_id]["students"] += 1
-    per_enterprise: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for o in inputs.openings:
-        per_enterprise[o.enterprise_id]["seats"] += o.seats
-    per_program: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for s in inputs.students:
-        per_program[s.program_id]["students"] += 1
-    for sid, oid, score in placements:
-        s, o = student[sid], opening[oid]
-        college = per_college[s.college_id]
-        college["placed"] += 1
-        college["fit"] += score
-        rank = s.preferences.get(oid)
-        if rank is not None and rank <= 3:
-            college["top3"] += 1
-        per_enterprise[o.enterprise_id]["placed"] += 1
-        per_program[s.program_id]["placed"] += 1
-    colleges = [{"college_id": int(cid), "students": int(v["students"]), "placed": int(v["placed"]),
-                 "placement_rate": _ratio(v["placed"], v["students"]), "mean_fit": _ratio(v["fit"], v["placed"]),
-                 "top3_share": _ratio(v["top3"], v["placed"])} for cid, v in sorted(per_college.items(), key=_by_int)]
-    enterprises = [{"enterprise_id": int(eid), "seats": int(v["seats"]), "placed": int(v["placed"]),
-                    "fill_rate": _ratio(v["placed"], v["seats"])}
-                   for eid, v in sorted(per_enterprise.items(), key=_by_int)]
-    programs = [{"program_id": int(pid), "students": int(v["students"]), "placed": int(v["placed"]),
-                 "placement_rate": _ratio(v["placed"], v["students"])}
-                for pid, v in sorted(per_program.items(), key=_by_int)]
-    rank_counts: dict[str, int] = defaultdict(int)
-    for sid, oid, _ in placements:
-        rank = student[sid].preferences.get(oid)
-        rank_counts[str(rank) if rank is not None else "unranked"] += 1
-    totals = {"students": len(inputs.students), "placed": len(placements),
-              "placement_rate": _ratio(len(placements), len(inputs.students)),
-              "seats": int(sum(o.seats for o in inputs.openings)),
-              "mean_fit": _ratio(sum(p[2] for p in placements), len(placements)),
-              "preference_rank_received": dict(sorted(rank_counts.items()))}
-    return {"colleges": colleges, "enterprises": enterprises, "programs": programs, "totals": totals}
+def run_kpis(figures: dict[str, Any]) -> dict[str, Any]:
+    """The run's stored KPIs: the figures of ``matching.allocation.kpis`` with integer ids, in id order."""
+    out: dict[str, Any] = {"totals": figures["totals"]}
+    for table, key in (("colleges", "college_id"), ("enterprises", "enterprise_id"), ("programs", "program_id")):
+        out[table] = sorted(({**row, key: int(row[key])} for row in figures[table]), key=lambda row: row[key])
+    return {"colleges": out["colleges"], "enterprises": out["enterprises"], "programs": out["programs"],
+            "totals": out["totals"]}
 
 
 def lecturer_outcome(problem: LecturerProblem, params: LecturerParams, result: LecturerResult,
                      inputs: LecturerInputs) -> Solved:
     placements = _placed(check_lecturers(problem, params, result.assigned_pair), result.assigned_pair,
                          problem.need_ids, problem.lecturer_ids, problem.pair_lecturer, problem.pair_score)
-    need_program = {n.id: n.program_id for n in inputs.needs}
-    covered: dict[str, int] = defaultdict(int)
-    total: dict[str, int] = defaultdict(int)
-    for n in inputs.needs:
-        total[n.program_id] += 1
-    for nid, _, _ in placements:
-        covered[need_program[nid]] += 1
-    programs = [{"program_id": int(pid), "course_needs": total[pid], "covered": covered[pid],
-                 "coverage": _ratio(covered[pid], total[pid]),
-                 "target_hours": result.target_hours.get(pid, 0), "enterprise_hours": result.taught_hours.get(pid, 0),
-                 "shortfall_hours": result.shortfall_hours.get(pid, 0),
-                 "enterprise_hours_share": _share_of_target(result, pid, params.target_share)}
-                for pid in sorted(total, key=int)]
-    totals = {"course_needs": len(inputs.needs), "covered": len(placements),
-              "coverage": _ratio(len(placements), len(inputs.needs)), "target_share": params.target_share,
-              "shortfall_hours": int(sum(result.shortfall_hours.values()))}
+    figures = lecturer_kpis(problem, result.assigned_pair, result.target_hours, result.taught_hours,
+                                 result.shortfall_hours, params.target_share)
     return Solved(
         kind=RunKind.LECTURER, status=result.status,
         objective=float(result.objective) if result.status in (Status.OPTIMAL, Status.FEASIBLE) else None,
@@ -521,25 +327,119 @@ def lecturer_outcome(problem: LecturerProblem, params: LecturerParams, result: L
         placements=placements,
         unplaced=[{"id": u.id, "college_id": u.group, "reasons": [r.value for r in u.reasons]}
                   for u in result.unplaced],
-        kpis={"colleges": [], "enterprises": [], "programs": programs, "totals": totals},
-        input_digest=input_digest(problem, params), conflicts=result.conflicts, basis=dict(inputs.basis),
+        kpis=run_kpis(figures), input_digest=input_digest(problem, params), conflicts=result.conflicts,
+        basis=dict(inputs.basis),
     )
 
 
-def _share_of_target(result: LecturerResult, program: str, share: float) -> float | None:
-    # taught/target × share = the enterprise-taught share of the program's professional hours.
-    target = result.target_hours.get(program, 0)
-    if not target or not share:
-        return None
-    return round(share * result.taught_hours.get(program, 0) / target, 4)
+# --------------------------------------------------------------------------- job types
+
+# Runs a solve: (problem, solver parameters) → result.  The worker passes one that runs it in a
+# child process it can terminate on cancel; tests and the CLI pass one that runs it inline.
+Solver = Callable[[Any, Any], Any]
 
 
-def _ratio(num: float, den: float) -> float | None:
-    return round(num / den, 6) if den else None
+class RunJob(Protocol):
+    """The pure phases of one run kind, between ``load`` (a classmethod taking a Session) and
+    :func:`store`.  The worker times each phase and checks for cancellation between them."""
+
+    kind: ClassVar[RunKind]
+
+    def candidates(self) -> None: ...
+
+    def solve(self, solver: Solver) -> None: ...
+
+    def check(self) -> Solved: ...
+
+    def instance(self) -> tuple[Any, Any]:
+        """The solver problem and parameters (after ``candidates``)."""
+        ...
 
 
-def _by_int(item: tuple[str, Any]) -> int:
-    return int(item[0])
+@dataclass
+class InternshipJob:
+    kind: ClassVar[RunKind] = RunKind.INTERNSHIP
+    inputs: InternshipInputs
+    mode: RunMode
+    params: RunParameters
+    problem: InternshipProblem | None = None
+    solver_params: InternshipParams | None = None
+    unscorable: list[dict[str, Any]] = field(default_factory=list)
+    result: InternshipResult | None = None
+
+    @classmethod
+    def load(cls, session: Session, run: AllocationRun, *, staff_share: float, post_share: float) -> InternshipJob:
+        inputs = load_internship_inputs(session, run, staff_share=staff_share, post_share=post_share)
+        return cls(inputs, run.mode, RunParameters.model_validate(run.parameters))
+
+    @staticmethod
+    def solve_instance(problem: InternshipProblem, params: InternshipParams, executor: str,
+                       ray_address: str | None = None) -> InternshipResult:
+        """Top level (a child process runs it): the solve with the named executor for partitions."""
+        return solve_internships(problem, params, make_executor(executor, ray_address=ray_address))
+
+    def candidates(self) -> None:
+        self.problem, self.solver_params, self.unscorable = internship_instance(self.inputs, self.mode, self.params)
+
+    def instance(self) -> tuple[InternshipProblem, InternshipParams]:
+        assert self.problem is not None and self.solver_params is not None, "candidates first"
+        return self.problem, self.solver_params
+
+    def solve(self, solver: Solver) -> None:
+        self.result = solver(*self.instance())
+
+    def check(self) -> Solved:
+        assert self.result is not None, "solve first"
+        problem, params = self.instance()
+        return internship_outcome(problem, params, self.result, self.unscorable, self.inputs)
+
+
+@dataclass
+class LecturerJob:
+    kind: ClassVar[RunKind] = RunKind.LECTURER
+    inputs: LecturerInputs
+    params: RunParameters
+    problem: LecturerProblem | None = None
+    solver_params: LecturerParams | None = None
+    result: LecturerResult | None = None
+
+    @classmethod
+    def load(cls, session: Session, run: AllocationRun, *, staff_share: float, post_share: float) -> LecturerJob:
+        return cls(load_lecturer_inputs(session, run), RunParameters.model_validate(run.parameters))
+
+    @staticmethod
+    def solve_instance(problem: LecturerProblem, params: LecturerParams, executor: str,
+                       ray_address: str | None = None) -> LecturerResult:
+        return solve_lecturers(problem, params)
+
+    def candidates(self) -> None:
+        self.problem, self.solver_params = lecturer_instance(self.inputs, self.params)
+
+    def instance(self) -> tuple[LecturerProblem, LecturerParams]:
+        assert self.problem is not None and self.solver_params is not None, "candidates first"
+        return self.problem, self.solver_params
+
+    def solve(self, solver: Solver) -> None:
+        self.result = solver(*self.instance())
+
+    def check(self) -> Solved:
+        assert self.result is not None, "solve first"
+        problem, params = self.instance()
+        return lecturer_outcome(problem, params, self.result, self.inputs)
+
+
+JOB_TYPES: dict[RunKind, type[InternshipJob] | type[LecturerJob]] = {
+    RunKind.INTERNSHIP: InternshipJob, RunKind.LECTURER: LecturerJob}
+
+
+def load_job(session: Session, run: AllocationRun, *, staff_share: float, post_share: float) -> RunJob:
+    """The job of ``run``'s kind with its inputs loaded (in the caller's transaction)."""
+    return JOB_TYPES[run.kind].load(session, run, staff_share=staff_share, post_share=post_share)
+
+
+def solve_instance(kind: RunKind, problem: Any, params: Any, executor: str, ray_address: str | None = None) -> Any:
+    """Solve a problem of ``kind`` (top level, so a child process can run it)."""
+    return JOB_TYPES[kind].solve_instance(problem, params, executor, ray_address)
 
 
 # --------------------------------------------------------------------------- store

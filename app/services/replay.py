@@ -10,7 +10,6 @@ from app.db.models import RunKind
 from app.errors import Conflict, NotFound
 from app.instance_export import write_internship_instance, write_lecturer_instance
 from app.repositories.runs import RunRepository
-from app.run_schemas import RunParameters
 from app.services import allocation_job as job
 from app.settings import Settings
 
@@ -25,20 +24,14 @@ def export_run_instance(sessions: sessionmaker[Session], settings: Settings, run
         run = RunRepository(session).get(run_id)
         if run is None:
             raise NotFound.of("allocation run", run_id)
-        params = RunParameters.model_validate(run.parameters)
-        if run.kind == RunKind.INTERNSHIP:
-            inputs = job.load_internship_inputs(session, run, staff_share=settings.max_intern_share_of_staff,
-                                                post_share=settings.max_intern_share_of_post)
-            problem, solver_params, _ = job.internship_instance(inputs, run.mode, params)
-            digest = job.input_digest(problem, solver_params)
-            _same_inputs(run.input_digest, digest, run_id)
-            write_internship_instance(directory, problem, solver_params, settings.allocation_executor)
-        else:
-            linputs = job.load_lecturer_inputs(session, run)
-            lproblem, lparams = job.lecturer_instance(linputs, params)
-            digest = job.input_digest(lproblem, lparams)
-            _same_inputs(run.input_digest, digest, run_id)
-            write_lecturer_instance(directory, lproblem, lparams, settings.allocation_executor)
+        run_job = job.load_job(session, run, staff_share=settings.max_intern_share_of_staff,
+                               post_share=settings.max_intern_share_of_post)
+        run_job.candidates()
+        problem, solver_params = run_job.instance()
+        digest = job.input_digest(problem, solver_params)
+        _same_inputs(run.input_digest, digest, run_id)
+        write_instance = write_internship_instance if run.kind == RunKind.INTERNSHIP else write_lecturer_instance
+        write_instance(directory, problem, solver_params, settings.allocation_executor)
     return digest
 
 
