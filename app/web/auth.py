@@ -50,7 +50,7 @@ def home(request: Request, session: DbDep) -> Response:
 
 @router.get("/login")
 def login_form(request: Request, next: str | None = None) -> Response:
-    return render(request, "login.html", {"next": safe_next(next, ""), "error": None, "username": ""})
+    return render(request, "login.html", {"next": safe_next(next, ""), "errors": {}, "username": ""})
 
 
 @router.post("/login")
@@ -65,7 +65,8 @@ def login(request: Request, unit: StagedDbDep, username: Annotated[str, Form(max
         minutes = max(1, math.ceil(wait / 60))
         response = render(request, "login.html", {
             "next": safe_next(next, ""), "username": username,
-            "error": _("Too many failed sign-ins. Try again in %(minutes)d minutes.") % {"minutes": minutes}},
+            "errors": {"username": _("Too many failed sign-ins. Try again in %(minutes)d minutes.") % {
+                "minutes": minutes}}},
             status_code=429)
         response.headers["Retry-After"] = str(math.ceil(wait))
         return response
@@ -80,7 +81,8 @@ def login(request: Request, unit: StagedDbDep, username: Annotated[str, Form(max
     if signed is None or token is None:
         guard.failed(username)  # in memory: a failure writes nothing to the database
         return render(request, "login.html", {"next": safe_next(next, ""), "username": username,
-                                              "error": _("Wrong username or password.")}, status_code=401)
+                                              "errors": {"username": _("Wrong username or password.")}},
+                      status_code=401)
     guard.succeeded(username)
     # A fresh session at sign-in: nothing planted before it (a token, a session id) survives.
     request.session.clear()
@@ -99,7 +101,7 @@ def logout(request: Request, session: DbDep) -> Response:
 
 @router.get("/account/password")
 def password_form(request: Request, user: UserDep) -> Response:
-    return render(request, "password.html", {"error": None, "min_length": MIN_PASSWORD})
+    return render(request, "password.html", {"errors": {}, "min_length": MIN_PASSWORD})
 
 
 @router.post("/account/password")
@@ -110,8 +112,8 @@ def change_password(request: Request, session: DbDep, user: UserDep,
     guard: SignInGuard = request.app.state.signin_guard
     _ = gettext_of(request).gettext
 
-    def refused(message: str, status: int) -> Response:
-        return render(request, "password.html", {"error": message, "min_length": MIN_PASSWORD},
+    def refused(message: str, status: int, field: str = "__all__") -> Response:
+        return render(request, "password.html", {"errors": {field: message}, "min_length": MIN_PASSWORD},
                       status_code=status)
 
     # The current password is asked for so that a borrowed session cannot take the account over;
@@ -119,15 +121,16 @@ def change_password(request: Request, session: DbDep, user: UserDep,
     if guard.retry_after(user.username) is not None:
         return refused(_("Too many wrong passwords. Try again later."), 429)
     if new_password != confirm_password:
-        return refused(_("The two new passwords differ."), 422)
+        return refused(_("The two new passwords differ."), 422, "confirm_password")
     try:
         token = change_own_password(session, user.user_id, current_password, new_password,
                                     request.app.state.session_policy)
     except Unprocessable:
-        return refused(_("The new password needs at least %(count)d characters.") % {"count": MIN_PASSWORD}, 422)
+        return refused(_("The new password needs at least %(count)d characters.") % {"count": MIN_PASSWORD}, 422,
+                       "new_password")
     if token is None:
         guard.failed(user.username)
-        return refused(_("The current password is wrong."), 403)
+        return refused(_("The current password is wrong."), 403, "current_password")
     guard.succeeded(user.username)
     request.session[SESSION_KEY] = token
     flash(request, "ok", _("Password changed. Every other session of yours has been signed out."))

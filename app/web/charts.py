@@ -1,7 +1,9 @@
-"""Server-rendered charts: geometry computed here, drawn as inline SVG by templates/charts.html.
+"""Server-rendered charts: geometry computed here, drawn by templates/charts.html.
 
-No JavaScript: every chart is also a table in the page for screen readers (the SVG is
-``aria-hidden``), so the numbers are never only in the picture.
+No JavaScript: every chart is also a table in the page for screen readers (the bars are
+``aria-hidden``), so the numbers are never only in the picture.  The bars are HTML boxes placed in
+percent of the bar area, not an SVG scaled to the screen: a scaled SVG shrank its 13 px labels to
+7 px at 390 px and cut long names with "…"; HTML labels keep the page's type size and wrap.
 """
 
 from __future__ import annotations
@@ -26,6 +28,15 @@ class Bar:
     negative: bool = False
     below_target: bool = False
 
+    @property
+    def left_pct(self) -> float:
+        """Where the bar starts, in percent of the bar area."""
+        return max(0.0, min(100.0, (self.x - LABEL_WIDTH) / BAR_AREA * 100))
+
+    @property
+    def width_pct(self) -> float:
+        return max(0.0, min(100.0 - self.left_pct, self.width / BAR_AREA * 100))
+
 
 @dataclass(frozen=True)
 class BarChart:
@@ -44,6 +55,14 @@ class BarChart:
     @property
     def label_width(self) -> int:
         return LABEL_WIDTH
+
+    @property
+    def axis_pct(self) -> float:
+        return (self.axis_x - LABEL_WIDTH) / BAR_AREA * 100
+
+    @property
+    def target_pct(self) -> float | None:
+        return None if self.target_x is None else (self.target_x - LABEL_WIDTH) / BAR_AREA * 100
 
 
 def _percent(value: float | None) -> str:

@@ -32,8 +32,10 @@ from app.schemas import MAX_ID
 from app.security import Principal
 from app.services.users import LiveSession, SignedIn, live_session, touch_session
 from app.text_guard import first_with_control_characters
+from app.web.forms import error_links
 from app.web.i18n import COOKIE, Gettext, choose_locale
 from app.web.messages import reason_messages, service_message, validation_message
+from app.web.tables import stack_tables
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 CSRF_FIELD = "csrf_token"
@@ -62,6 +64,7 @@ def local_time(value: datetime | None, zone: str) -> str:
 
 
 env.filters["localtime"] = local_time
+env.globals["error_links"] = error_links
 
 _TERM = re.compile(r"^(\d{4})[-_ ]?(spring|summer|autumn|fall|winter)$", re.IGNORECASE)
 _SEASONS = {"spring": ("春季", "Spring"), "summer": ("夏季", "Summer"), "autumn": ("秋季", "Autumn"),
@@ -254,7 +257,7 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         "tz": request.app.state.settings.timezone,
         **(context or {}),
     }
-    html = env.get_template(template).render(values)
+    html = stack_tables(env.get_template(template).render(values))
     response = HTMLResponse(html, status_code=status_code, headers=headers)
     response.headers["Content-Language"] = g.html_lang
     # Pages show tenant data: never from a shared cache, and a back button re-asks after sign-out.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -71,3 +73,29 @@ def field_errors(exc: ValidationError | Unprocessable, g: Gettext) -> dict[str, 
 
 def validate(schema: type[BaseModel], values: dict[str, Any]) -> BaseModel:
     return schema.model_validate(values)
+
+
+_LABEL = r"""<label\b[^>]*\bfor="{id}"[^>]*>(.*?)</label>"""
+_LEGEND = r"""<fieldset\b[^>]*\bid="{id}"[^>]*>\s*<legend\b[^>]*>(.*?)</legend>"""
+_TAGS = re.compile(r"<[^>]*>")
+
+
+def error_links(errors: dict[str, str], body: str) -> list[tuple[str, str, str]]:
+    """The error summary's entries (link target, field name as its label says, message) for a form
+    whose rendered ``body`` holds the fields: each field ``NAME`` has the id ``f-NAME`` (the
+    ``field`` macro's), named by its ``<label for>`` or, for a group, its fieldset's ``<legend>``.
+    A field the form does not show (an error of the whole form) links to the summary itself."""
+    out = []
+    for name, message in errors.items():
+        if name == "__all__":
+            continue
+        target = f"f-{name}"
+        found = (re.search(_LABEL.format(id=re.escape(target)), body, re.DOTALL)
+                 or re.search(_LEGEND.format(id=re.escape(target)), body, re.DOTALL))
+        if found is None and f'id="{target}"' not in body:
+            out.append(("#error-summary", name, message))
+            continue
+        label = " ".join(_TAGS.sub(" ", found.group(1)).split()).rstrip(" *") if found else name
+        # The label is the template's escaped output: unescape it once, the summary escapes it again.
+        out.append((f"#{target}", html.unescape(label), message))
+    return out

@@ -10,3 +10,9 @@ document.addEventListener("change", function (event) {
     if (field) { field.value = target.value; }
   }
 });
+// After a failed submit the page opens on its error summary: focus goes there so that it is read
+// first and its links lead to the fields.
+document.addEventListener("DOMContentLoaded", function () {
+  var summary = document.querySelector("[data-error-summary]");
+  if (summary instanceof HTMLElement) { summary.focus(); }
+});
