@@ -30,7 +30,19 @@ def _register_commands() -> None:
         return
     _registered = True
     # Imported here so `chanjiao --help` stays fast and import cycles stay impossible.
-    from app.commands import catalog, database, demo, keys, model, rank, runs, solve, transfer, users
+    from app.commands import (
+        catalog,
+        database,
+        demo,
+        keys,
+        model,
+        partnerships,
+        rank,
+        runs,
+        solve,
+        transfer,
+        users,
+    )
 
-    for module in (database, catalog, demo, keys, users, transfer, rank, model, solve, runs):
+    for module in (database, catalog, demo, keys, users, transfer, partnerships, rank, model, solve, runs):
         module.register(cli)

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.api import catalog, health, matches, runs, transfer
+from app.api import catalog, health, matches, partnerships, runs, transfer
 from app.api.crud import crud_router
 from app.api.headers import SecurityHeaders, quiet_access_log
 from app.api.limits import BodySizeLimit
@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None,
     app.include_router(catalog.router, prefix=API_PREFIX)
     app.include_router(runs.router, prefix=API_PREFIX)
     app.include_router(matches.router, prefix=API_PREFIX)
+    app.include_router(partnerships.router, prefix=API_PREFIX)
 
     install_web(app, settings)  # the pages, at the site root
 

@@ -41,12 +41,15 @@ class RunScope(InputModel):
     province: Province | None = None
     college_ids: Annotated[list[Id], Field(max_length=1000)] = Field(default_factory=list)
     enterprise_ids: Annotated[list[Id], Field(max_length=5000)] = Field(default_factory=list)
+    alliance_id: Id | None = Field(default=None, description="Allocate among an alliance's members (产教联合体).")
 
     def key(self, kind: str) -> str:
         """Canonical text of the scope: runs with equal keys compete for the same seats."""
         parts = [kind, self.term, f"province={self.province or '*'}",
                  "colleges=" + (",".join(map(str, sorted(set(self.college_ids)))) or "*"),
                  "enterprises=" + (",".join(map(str, sorted(set(self.enterprise_ids)))) or "*")]
+        if self.alliance_id is not None:  # only then: the keys of stored runs stay what they were
+            parts.append(f"alliance={self.alliance_id}")
         return "|".join(parts)
 
 

@@ -619,3 +619,116 @@ class Notification(Base):
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+# --------------------------------------------------------------------------- partnerships and alliances
+
+
+class PartnershipStatus(enum.StrEnum):
+    PROPOSED = "proposed"
+    AGREED = "agreed"
+    ACTIVE = "active"
+    ENDED = "ended"
+
+
+class PartnershipForm(enum.StrEnum):
+    """The forms of school–enterprise cooperation (校企合作促进办法; the seeds' 订单班, 现代学徒制, 产业学院)."""
+
+    INTERNSHIP_BASE = "internship_base"
+    ORDER_CLASS = "order_class"
+    APPRENTICESHIP = "apprenticeship"
+    INDUSTRY_COLLEGE = "industry_college"
+    LECTURER_EXCHANGE = "lecturer_exchange"
+    JOINT_CURRICULUM = "joint_curriculum"
+    TRAINING_BASE = "training_base"
+
+
+# The forms whose committed seats are held for the partner programs' students in allocation.
+RESERVING_FORMS = (PartnershipForm.ORDER_CLASS.value, PartnershipForm.APPRENTICESHIP.value)
+
+
+class Partnership(TimestampMixin, Base):
+    """A lasting partnership (校企合作项目) of one enterprise and one college over some of its programs."""
+
+    __tablename__ = "partnerships"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    college_id: Mapped[int] = mapped_column(ForeignKey("colleges.id", ondelete="RESTRICT"), index=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id", ondelete="RESTRICT"), index=True)
+    forms: Mapped[list[str]] = mapped_column(StrList, default=list)
+    # Seats reserved for partner students that none of them took may go to other students.
+    release_unused: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[PartnershipStatus] = mapped_column(
+        _enum(PartnershipStatus, "partnership_status"), default=PartnershipStatus.PROPOSED, index=True)
+    # Which side proposed it ("college" or "enterprise"): the other side agrees.
+    proposed_by: Mapped[str] = mapped_column(String(20))
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("actors.id", ondelete="SET NULL"), nullable=True)
+
+    programs: Mapped[list[PartnershipProgram]] = relationship(
+        cascade="all, delete-orphan", order_by="PartnershipProgram.program_id")
+    terms: Mapped[list[PartnershipTerm]] = relationship(cascade="all, delete-orphan",
+                                                         order_by="PartnershipTerm.term")
+    college: Mapped[College] = relationship()
+    enterprise: Mapped[Enterprise] = relationship()
+
+
+class PartnershipProgram(Base):
+    __tablename__ = "partnership_programs"
+
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id", ondelete="RESTRICT"),
+                                                primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id", ondelete="RESTRICT"), primary_key=True,
+                                            index=True)
+
+
+class PartnershipTerm(Base):
+    """What the partnership commits for one term."""
+
+    __tablename__ = "partnership_terms"
+    __table_args__ = (
+        UniqueConstraint("partnership_id", "term"),
+        CheckConstraint("reserved_seats >= 0 AND lecturer_hours >= 0 AND training_places >= 0",
+                        name="commitments_nonnegative"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id", ondelete="RESTRICT"), index=True)
+    term: Mapped[str] = mapped_column(String(20), index=True)
+    reserved_seats: Mapped[int] = mapped_column(Integer, default=0)
+    # Weekly hours of professional courses the enterprise's lecturers commit to teach.
+    lecturer_hours: Mapped[int] = mapped_column(Integer, default=0)
+    training_places: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Alliance(TimestampMixin, Base):
+    """A named group of colleges and enterprises (产教联合体, 职教集团), usable as a run's scope."""
+
+    __tablename__ = "alliances"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(40), default="alliance")
+    # The scheduler who allocates for the alliance (sees its partnerships, runs it as a scope).
+    scheduler_actor_id: Mapped[int | None] = mapped_column(ForeignKey("actors.id", ondelete="SET NULL"),
+                                                           nullable=True, index=True)
+
+    members: Mapped[list[AllianceMember]] = relationship(cascade="all, delete-orphan",
+                                                         order_by="AllianceMember.id")
+
+
+class AllianceMember(Base):
+    __tablename__ = "alliance_members"
+    __table_args__ = (
+        CheckConstraint("(college_id IS NULL) <> (enterprise_id IS NULL)", name="one_member"),
+        UniqueConstraint("alliance_id", "college_id"),
+        UniqueConstraint("alliance_id", "enterprise_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alliance_id: Mapped[int] = mapped_column(ForeignKey("alliances.id", ondelete="RESTRICT"), index=True)
+    college_id: Mapped[int | None] = mapped_column(ForeignKey("colleges.id", ondelete="RESTRICT"), nullable=True,
+                                                   index=True)
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id", ondelete="RESTRICT"),
+                                                      nullable=True, index=True)

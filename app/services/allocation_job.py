@@ -32,6 +32,7 @@ from app.instances import INTERNSHIP_PLACEMENTS_HEADER, LECTURER_PLACEMENTS_HEAD
 from app.repositories.ledger import LedgerRepository
 from app.repositories.runs import RunRepository
 from app.run_schemas import RunParameters, RunScope
+from app.services.alliance_scope import resolve_scope
 from app.services.ledger import Ledger
 from app.services.scoring_context import ScoringContext, scoring_context
 from app.translate import (
@@ -130,7 +131,7 @@ def versions() -> dict[str, str]:
 def load_internship_inputs(session: Session, run: AllocationRun, *, staff_share: float,
                            post_share: float) -> InternshipInputs:
     repo = RunRepository(session)
-    scope = RunScope.model_validate(run.scope)
+    scope = resolve_scope(session, RunScope.model_validate(run.scope))
     params = RunParameters.model_validate(run.parameters)
     programs = repo.scope_programs(scope.term, scope.province, scope.college_ids)
     program_rows = {p.id: p for p in programs}
@@ -184,7 +185,7 @@ def _carry_over_earlier_rounds(placements: Sequence[Placement], inputs: Internsh
 
 def load_lecturer_inputs(session: Session, run: AllocationRun) -> LecturerInputs:
     repo = RunRepository(session)
-    scope = RunScope.model_validate(run.scope)
+    scope = resolve_scope(session, RunScope.model_validate(run.scope))
     params = RunParameters.model_validate(run.parameters)
     programs = repo.scope_programs(scope.term, scope.province, scope.college_ids)
     program_rows = {p.id: p for p in programs}

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from app.db.models import AllocationRun, RunKind
 from app.repositories.ledger import LedgerRepository
 from app.run_schemas import RunParameters, RunScope
+from app.services.alliance_scope import resolve_scope
 from matching.allocation.recheck import (
     CourseNeedNow,
     Finding,
@@ -29,7 +30,7 @@ from matching.allocation.recheck import (
 
 def publication_findings(session: Session, run: AllocationRun, parent: AllocationRun | None) -> list[Finding]:
     repo = LedgerRepository(session)
-    scope = RunScope.model_validate(run.scope)
+    scope = resolve_scope(session, RunScope.model_validate(run.scope))
     params = RunParameters.model_validate(run.parameters)
     frame = InternshipScope(term=run.term, province=scope.province,
                             college_ids=frozenset(str(c) for c in scope.college_ids),

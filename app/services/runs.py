@@ -29,9 +29,11 @@ from app.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
 from app.repositories.access import AccessRepository
 from app.repositories.base import Page
 from app.repositories.ledger import LedgerRepository
+from app.repositories.partnerships import AllianceRepository
 from app.repositories.runs import RunRepository
 from app.run_schemas import DiffItem, RunCreate, RunDiff, RunFork, RunKpis, RunParameters, RunScope
 from app.security import Principal
+from app.services.alliance_scope import resolve_scope
 from app.services.ledger import Ledger
 from app.services.publication import publication_findings
 
@@ -421,6 +423,12 @@ class RunService:
     def _check_scope_allowed(self, body: RunCreate) -> None:
         allowed = self.principal.scope or {}
         province = allowed.get("province")
+        alliance_id = body.scope.alliance_id
+        if alliance_id is not None:
+            # An alliance's runs are its scheduler's (and admins'); its province rule still applies.
+            if AllianceRepository(self.session).get(self.principal, alliance_id) is None:
+                raise NotFound.of("alliance", alliance_id)
+            resolve_scope(self.session, body.scope)
         if self.principal.role is Role.SCHEDULER and province and body.scope.province != province:
             raise Forbidden(f"your key may only allocate within {province}")
 

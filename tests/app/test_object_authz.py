@@ -64,6 +64,8 @@ class Case:
     controls: tuple[tuple[str, str, int], ...] = ()
     # extra check of a reader's response: (principal, response, owned ids)
     check: Callable[[str, Any, dict[str, int]], None] | None = None
+    # principals who share the object with its owner (a partnership's other party): not walked
+    parties: tuple[str, ...] = ()
 
 
 def _no_foreign_items(who: str, response: Any, ids: dict[str, int]) -> None:
@@ -157,6 +159,21 @@ CASES: dict[str, Case] = {
                                            (("GET", "enterprise_a", 200),)),
     "/course-needs/{need_id}/matches": Case("course_need", "college_a", (Call("GET"),), TENANTS,
                                             (("GET", "college_a", 200),)),
+    # A partnership: its two parties, the scheduler of an alliance of both, admins.  College A
+    # proposed it, so enterprise A agrees (college A's own agreement is a 403); either ends it.
+    "/partnerships/{partnership_id}": Case("partnership", "college_a", (Call("GET"),),
+                                           ("enterprise_a", "scheduler"), (("GET", "college_a", 200),)),
+    "/partnerships/{partnership_id}/agree": Case("partnership", "enterprise_a", (Call("POST"),),
+                                                 controls=(("POST", "enterprise_a", 200),)),
+    "/partnerships/{partnership_id}/activate": Case("partnership", "college_a", (Call("POST"),),
+                                                    controls=(("POST", "college_a", 409),), parties=("enterprise_a",)),
+    "/partnerships/{partnership_id}/end": Case("partnership", "college_a", (Call("POST"),),
+                                               controls=(("POST", "college_a", 200),), parties=("enterprise_a",)),
+    # An alliance: its scheduler, its members, admins.
+    "/alliances/{alliance_id}": Case("alliance", "scheduler", (Call("GET"),), ("college_a", "enterprise_a"),
+                                     (("GET", "scheduler", 200),)),
+    "/alliances/{alliance_id}/partnerships": Case("alliance", "scheduler", (Call("GET"),),
+                                                  ("college_a", "enterprise_a"), (("GET", "scheduler", 200),)),
 }
 
 
@@ -251,7 +268,15 @@ def owned(app_client: TestClient, world: World, session: Session) -> dict[str, i
     session.flush()
     Ledger(session, None).recount_seats([opening["id"]])  # the accepted placement holds a seat
     session.commit()
-    return {"college": world.college_a.id, "enterprise": world.enterprise_a.id, "program": program["id"],
+    partnership = _ok(app_client.post(f"{API}/partnerships", json={
+        "name": "大数据订单班", "college_id": world.college_a.id, "enterprise_id": world.enterprise_a.id,
+        "program_ids": [program["id"]], "forms": ["order_class"], "terms": [{"term": TERM, "reserved_seats": 1}]},
+        headers=a_office))
+    alliance = _ok(app_client.post(f"{API}/alliances", json={
+        "name": "贵阳产教联合体", "college_ids": [world.college_a.id], "enterprise_ids": [world.enterprise_a.id]},
+        headers=world.h("scheduler")))
+    return {"partnership": partnership["id"], "alliance": alliance["id"],
+            "college": world.college_a.id, "enterprise": world.enterprise_a.id, "program": program["id"],
             "opening": opening["id"], "student": student["id"], "second_student": second["id"],
             "course_need": need["id"], "lecturer": lecturer["id"], "run": run.id, "placement": placement.id,
             "accepted_placement": accepted.id}
@@ -280,7 +305,8 @@ def _snapshot(session: Session) -> str:
     session.expire_all()
     rows = []
     for table in ("colleges", "enterprises", "programs", "openings", "students", "student_preferences",
-                  "lecturers", "course_needs", "allocation_runs", "placements"):
+                  "lecturers", "course_needs", "allocation_runs", "placements", "partnerships",
+                  "partnership_terms", "alliances", "alliance_members"):
         rows.append(table + repr(sorted(map(tuple, session.connection().exec_driver_sql(
             f"SELECT * FROM {table}").all()), key=repr)))
     return "\n".join(rows)
@@ -296,7 +322,7 @@ def test_non_owners_are_refused(template: str, app_client: TestClient, session: 
     before_rows, before_audit = _snapshot(session), _audit_count(session)
     for call in case.calls:
         for who in EVERYONE:
-            if who == case.owner:
+            if who == case.owner or who in case.parties:
                 continue
             response = _request(app_client, template, call, owned, obj_id, principals[who])
             label = f"{call.method} {template} as {who}"
@@ -371,7 +397,8 @@ def test_personal_fields_follow_the_role_allow_list(app_client: TestClient, prin
                       f"{API}/openings/{{id}}/matches": {"student_no"}},
         "enterprise_a": {f"{API}/allocation-runs/{{id}}/placements": {"name", "phone"}},
     }
-    ids = {"{run_id}": owned["run"], "{program_id}": owned["program"], "{opening_id}": owned["opening"],
+    ids = {"{run_id}": owned["run"], "{partnership_id}": owned["partnership"], "{alliance_id}": owned["alliance"],
+           "{enterprise_id}": owned["enterprise"], "{program_id}": owned["program"], "{opening_id}": owned["opening"],
            "{need_id}": owned["course_need"], "{placement_id}": owned["placement"]}
     paths: dict[str, str] = {}  # concrete path -> template with "{id}"
     for route in iter_route_contexts(create_app(Settings(database_url="sqlite://")).routes):
