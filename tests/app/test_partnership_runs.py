@@ -35,8 +35,7 @@ def test_an_alliance_is_a_run_scope(app_client: TestClient, world: World, market
     assert _submit(app_client, world, scope={"term": TERM}).status_code == 202
     # Another alliance's scheduler (here: none) may not run it; an unknown alliance is a 404.
     assert _submit(app_client, world, scope={"term": TERM, "alliance_id": 999}).status_code == 404
-    empty = _alliance(app_client, world, "admin", name="空联盟", college_ids=[], enterprise_ids=[],
-                      scheduler_actor_id=run["created_by"] if "created_by" in run else None)
+    empty = _alliance(app_client, world, "admin", name="空联盟", college_ids=[], enterprise_ids=[])
     response = app_client.post(f"{API}/allocation-runs", json={"kind": "internship", "scope": {
         "term": TERM, "alliance_id": empty}}, headers=world.h("admin"))
     assert response.status_code == 422 and "no member" in response.text
