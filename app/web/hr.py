@@ -32,7 +32,7 @@ from app.web.core import (
     require,
 )
 from app.web.forms import field_errors, form_values, join_list
-from app.web.office import export_kind, import_file
+from app.web.office import export_kind, import_file, opening_for_office
 
 router = APIRouter(route_class=WebRoute, dependencies=[Depends(check_csrf)], include_in_schema=False)
 
@@ -119,7 +119,9 @@ async def create_opening(request: Request, session: DbDep, user: UserDep) -> Res
 
 @router.get("/openings/{opening_id}")
 def opening_detail(request: Request, opening_id: WebId, session: DbDep, user: UserDep) -> Response:
-    principal = require(user, *HR)
+    principal = require(user, *HR, Role.PLACEMENT_OFFICE)
+    if principal.role is Role.PLACEMENT_OFFICE:
+        return opening_for_office(request, session, principal, opening_id)
     row = OpeningService(session, principal).get(opening_id)
     try:
         programs, _students = MatchService(session, principal).programs_for_opening(opening_id, limit=15, explain=3)

@@ -12,13 +12,13 @@ from sqlalchemy.exc import IntegrityError
 
 from app.db.engine import StagedUnit
 from app.db.models import CURRENT_PLACEMENT_STATUSES, PlacementStatus, Role, Student
-from app.errors import ChanjiaoError, Conflict, Forbidden, NotFound, Unprocessable
+from app.errors import ChanjiaoError, Conflict, Forbidden, NotFound, NotScorable, Unprocessable
 from app.run_schemas import AgreementRecord
 from app.schemas import MAX_ID, StudentCreate, StudentUpdate
 from app.services.imports import ExportService, ImportRejected, ImportService
 from app.services.matching import MatchService
 from app.services.placement_views import STUDENT_SORTS, UNPLACED, PlacementViews, StudentQuery
-from app.services.resources import ProgramService, StudentService
+from app.services.resources import OpeningService, ProgramService, StudentService
 from app.services.runs import RunService
 from app.settings import Settings
 from app.tabular import MEDIA_TYPES, FileType, read_table, write_csv, write_xlsx
@@ -91,6 +91,29 @@ STUDENT_LISTS = ("skills", "certificates")
 STUDENT_OPTIONAL = ("phone", "email", "grade")
 STUDENT_FIELDS = ("program_id", "student_no", "name", "phone", "email", "skills", "certificates", "grade",
                   "province", "city")
+
+
+def opening_for_office(request: Request, session: Any, principal: Any, opening_id: int) -> Response:
+    """An opening as a placement office reads it (openings are public): its facts, how it fits each
+    of the college's own programs with the reasons, its best-fitting students of the college and
+    those of them placed there.  Reached from a program's match list."""
+    opening = OpeningService(session, principal).get(opening_id)
+    _ = gettext_of(request).gettext
+    try:
+        programs, students = MatchService(session, principal).programs_for_opening(opening_id, limit=10_000, explain=8)
+        own = [m for m in programs.items if m.extra.get("college_id") == principal.college_id]
+        model_version: str | None = programs.model_version
+        ranked = students.items[:10]
+    except NotScorable:
+        own, model_version, ranked = [], None, []
+    charts = [contribution_bars(_("Why “%(title)s” fits") % {"title": m.label},
+                                [(_(feature_label(str(c["feature"]))), float(c["contribution"]))
+                                 for c in m.explanation]) for m in own]
+    placed = PlacementViews(session, principal).published(opening_id=opening_id)
+    return render(request, "office/opening.html", {
+        "opening": opening, "enterprise": opening.enterprise.name, "fits": list(zip(own, charts, strict=True)),
+        "scorable": model_version is not None, "model_version": model_version, "students": ranked,
+        "placed": placed, "open_seats": max(0, opening.seats - opening.filled_seats)})
 
 
 @router.get("/students")

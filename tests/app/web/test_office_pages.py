@@ -162,3 +162,37 @@ def test_edit_a_student_never_moves_a_placed_one(as_user: Login, market: dict[st
     assert other.get(f"/students/{student.id}/edit").status_code == 404
     session.expire_all()
     assert session.get(Placement, placed.id).status is PlacementStatus.PUBLISHED  # type: ignore[union-attr]
+
+
+def test_an_opening_for_the_office_with_the_fit_to_its_own_programs(as_user: Login, market: dict[str, Any],
+                                                                   world: World, app_client: TestClient,
+                                                                   session_factory: sessionmaker[Session]) -> None:
+    client = as_user("college_a")
+    opening = market["openings"]["大数据运维实习生-enterprise_a"]
+    matches = client.get(f"/programs/{market['programs']['college_a']}/matches", headers={"HX-Request": "true"})
+    assert f'href="/openings/{opening}"' in matches.text  # reachable from the match list
+    page = client.get(f"/openings/{opening}")
+    assert page.status_code == 200
+    assert "大数据运维实习生-enterprise_a" in page.text and world.enterprise_a.name in page.text
+    assert re.search(r'id="o-seats">2<', page.text) and re.search(r'id="o-filled">0<', page.text)
+    assert "Linux; SQL" in page.text and "与本校专业的匹配" in page.text
+    assert "大数据技术-college_a" in page.text and "大数据技术-college_b" not in page.text
+    assert "<svg" in page.text and "%" in page.text
+    assert "college_a-no-" in page.text and "college_b-no-" not in page.text  # its own students only
+    assert "How it fits your programs" in client.get(f"/openings/{opening}", headers={"Accept-Language": "en"}).text
+    # After publication and an accept, the seat is filled and the student listed.
+    run_id = publish_run(app_client, world, session_factory)
+    mine = [p for p in app_client.get(f"{API}/allocation-runs/{run_id}/placements?limit=100",
+                                      headers=world.h("college_a")).json()["items"] if p["opening_id"] == opening]
+    assert mine
+    assert app_client.post(f"{API}/placements/{mine[0]['id']}/accept", headers=world.h("college_a")).status_code == 200
+    page = as_user("college_a").get(f"/openings/{opening}")
+    assert re.search(r'id="o-filled">1<', page.text) and re.search(r'id="o-open">1<', page.text)
+    assert "已接受" in page.text
+    # An opening saved with only the required fields is shown, and says why it has no fit.
+    bare = app_client.post(f"{API}/openings", json={"enterprise_id": world.enterprise_b.id, "title": "岗位",
+                                                    "seats": 1, "province": "辽宁", "city": "沈阳", "term": TERM},
+                           headers=world.h("enterprise_b"))
+    assert bare.status_code == 201, bare.text
+    shown = as_user("college_a").get(f"/openings/{bare.json()['id']}")
+    assert shown.status_code == 200 and "信息太少" in shown.text

@@ -43,7 +43,8 @@ def _walk(o: dict[str, Any]) -> dict[str, Walk]:
     return {
         "/programs/{program_id}": [("GET", f"/programs/{program}", [("enterprise_a", 403), ("college_a", 200)])],
         "/programs/{program_id}/matches": [("GET", f"/programs/{program}/matches", [("scheduler", 403)])],
-        "/openings/{opening_id}": [("GET", f"/openings/{opening}", [("college_a", 403), ("enterprise_a", 200)])],
+        "/openings/{opening_id}": [("GET", f"/openings/{opening}", [("scheduler", 403), ("college_a", 200),
+                                                                    ("enterprise_a", 200)])],
         "/openings/{opening_id}/edit": [
             ("GET", f"/openings/{opening}/edit", [("enterprise_b", 403), ("college_a", 403), ("enterprise_a", 200)]),
             ("POST", f"/openings/{opening}/edit", [("enterprise_b", 403), ("college_a", 403)])],
