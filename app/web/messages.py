@@ -54,6 +54,8 @@ FORMAT_HINTS: dict[str, str] = {
     "term": N_("Use up to 20 letters, digits, “-” or “_”, for example 2027-spring."),
     "occupation_code": N_("Use a code of the 职业分类大典, for example 4-04-05-01."),
     "major_code": N_("Use a six-digit major code of the catalogue, for example 510205."),
+    "slots": N_("Use a weekday and a period, for example mon1 or thu3."),
+    "available_slots": N_("Use a weekday and a period, for example mon1 or thu3."),
 }
 GENERIC = N_("This value is not accepted.")
 

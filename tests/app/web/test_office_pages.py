@@ -196,3 +196,75 @@ def test_an_opening_for_the_office_with_the_fit_to_its_own_programs(as_user: Log
     assert bare.status_code == 201, bare.text
     shown = as_user("college_a").get(f"/openings/{bare.json()['id']}")
     assert shown.status_code == 200 and "信息太少" in shown.text
+
+
+def _lecturer(app_client: TestClient, world: World, name: str = "赵工") -> int:
+    response = app_client.post(f"{API}/lecturers", json={
+        "enterprise_id": world.enterprise_a.id, "name": name, "title": "高级工程师",
+        "expertise": "Hadoop 集群运维与 Spark 数据分析", "topics": ["Hadoop", "Spark"], "max_weekly_hours": 4,
+        "available_slots": ["mon1", "mon2", "tue1"], "cities": ["贵阳"]}, headers=world.h("enterprise_a"))
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+def test_course_needs_new_edit_import_and_the_lecturer_placed(as_user: Login, market: dict[str, Any], world: World,
+                                                              app_client: TestClient, session: Session,
+                                                              session_factory: sessionmaker[Session]) -> None:
+    from app.db.models import CourseNeed
+
+    client = as_user("college_a")
+    program = market["programs"]["college_a"]
+    empty = client.get("/course-needs")
+    assert empty.status_code == 200 and "暂无课程需求" in empty.text and 'href="/course-needs"' in empty.text
+    form = client.get("/course-needs/new")
+    assert form.status_code == 200 and f'value="{TERM}"' in form.text  # the program's term, ready
+    token = csrf_of(form.text)
+    bad = client.post("/course-needs/new", data={"csrf_token": token, "program_id": str(program), "course_name": "",
+                                                 "weekly_hours": "99", "term": TERM, "slots": "monday"})
+    assert bad.status_code == 422
+    assert "此项为必填" in bad.text and "40" in bad.text and "mon1" in bad.text and "String should" not in bad.text
+    assert session.scalar(select(func.count(CourseNeed.id))) == 0
+    created = client.post("/course-needs/new", data={
+        "csrf_token": token, "program_id": str(program), "course_name": "Hadoop 平台运维", "weekly_hours": "2",
+        "term": TERM, "slots": "mon1；mon2", "topics": "Hadoop, Spark", "is_professional": "true"},
+        follow_redirects=False)
+    assert created.status_code == 303
+    need = session.scalars(select(CourseNeed)).one()
+    assert (need.program_id, need.slots, need.topics, need.is_professional) == (
+        program, ["mon1", "mon2"], ["Hadoop", "Spark"], True)
+    # An edit keeps the program; unticking the box is "no".
+    edited = client.post(f"/course-needs/{need.id}/edit", data={
+        "csrf_token": token, "program_id": str(market["programs"]["college_b"]), "course_name": "Hadoop 运维",
+        "weekly_hours": "1", "term": TERM, "slots": "mon1; mon2", "topics": "Hadoop; Spark"},
+        follow_redirects=False)
+    assert edited.status_code == 303
+    session.expire_all()
+    assert (need.course_name, need.weekly_hours, need.is_professional, need.program_id) == (
+        "Hadoop 运维", 1, False, program)
+    # Import through the shared import machinery: a bad row stores nothing.
+    body = ("program_id,course_name,weekly_hours,term,slots,topics\n"
+            f"{program},Spark 数据分析,2,{TERM},tue1,Spark\n"
+            f"{program},坏课,0,{TERM},,\n")
+    report = client.post("/course-needs/import", data={"csrf_token": token},
+                         files={"file": ("needs.csv", body.encode(), "text/csv")})
+    assert report.status_code == 422 and "坏课" not in [n.course_name for n in session.scalars(select(CourseNeed))]
+    assert session.scalar(select(func.count(CourseNeed.id))) == 1
+    good = client.post("/course-needs/import", data={"csrf_token": token},
+                       files={"file": ("needs.csv", body.splitlines()[0].encode() + b"\n" + body.splitlines()[1]
+                                       .encode() + b"\n", "text/csv")}, follow_redirects=False)
+    assert good.status_code == 303
+    assert session.scalar(select(func.count(CourseNeed.id))) == 2
+    # A published lecturer run places a lecturer: the list and the need's page name them.
+    _lecturer(app_client, world)
+    publish_run(app_client, world, session_factory, kind="lecturer")
+    client = as_user("college_a")
+    listing = client.get("/course-needs")
+    assert "赵工" in listing.text and world.enterprise_a.name in listing.text and "已发布" in listing.text
+    page = client.get(f"/course-needs/{need.id}")
+    assert page.status_code == 200 and 'id="current-lecturer">赵工' in page.text and "高级工程师" in page.text
+    assert "Lecturers placed on this course" in client.get(f"/course-needs/{need.id}",
+                                                           headers={"Accept-Language": "en"}).text
+    # Another college sees neither the need nor its lecturer.
+    other = as_user("college_b")
+    assert other.get(f"/course-needs/{need.id}").status_code == 404
+    assert "赵工" not in other.get("/course-needs").text

@@ -67,6 +67,13 @@ def _walk(o: dict[str, Any]) -> dict[str, Walk]:
             ("GET", f"/students/{o['student']}/edit", [("college_b", 404), ("enterprise_a", 403), ("scheduler", 403),
                                                         ("college_a", 200)]),
             ("POST", f"/students/{o['student']}/edit", [("college_b", 404), ("enterprise_a", 403)])],
+        "/course-needs/{need_id}": [
+            ("GET", f"/course-needs/{o['need']}", [("college_b", 404), ("enterprise_a", 403), ("scheduler", 403),
+                                                    ("college_a", 200)])],
+        "/course-needs/{need_id}/edit": [
+            ("GET", f"/course-needs/{o['need']}/edit", [("college_b", 404), ("enterprise_a", 403),
+                                                         ("college_a", 200)]),
+            ("POST", f"/course-needs/{o['need']}/edit", [("college_b", 404), ("enterprise_a", 403)])],
         "/runs/{run_id}": [("GET", f"/runs/{run}", [("college_a", 403), ("enterprise_a", 403)])],
         "/runs/{run_id}/status": [("GET", f"/runs/{run}/status", [("college_a", 403)])],
         "/runs/{run_id}/publish": [("POST", f"/runs/{run}/publish", [("college_a", 403), ("enterprise_a", 403)]),
@@ -90,6 +97,10 @@ def objects(app_client: TestClient, world: World, market: dict[str, Any],
     lecturer = app_client.post(f"{API}/lecturers", json={"enterprise_id": world.enterprise_a.id, "name": "王工",
                                                          "max_weekly_hours": 4}, headers=world.h("enterprise_a"))
     assert lecturer.status_code == 201, lecturer.text
+    need = app_client.post(f"{API}/course-needs", json={"program_id": market["programs"]["college_a"],
+                                                         "course_name": "Spark", "weekly_hours": 2, "term": TERM},
+                           headers=world.h("college_a"))
+    assert need.status_code == 201, need.text
     worker = Worker(session_factory, Settings(database_url="sqlite://", solve_in_subprocess=False,
                                               allocation_executor="inline", worker_heartbeat_s=3600), owner="authz")
     published = app_client.post(f"{API}/allocation-runs", json={"kind": "internship", "scope": {"term": TERM}},
@@ -107,7 +118,8 @@ def objects(app_client: TestClient, world: World, market: dict[str, Any],
         Notification.recipient_actor_id == user.actor_id)).first()  # of the publication
     return {"program": market["programs"]["college_a"], "opening": next(iter(market["openings"].values())),
             "lecturer": lecturer.json()["id"], "run": run, "placement": placements["items"][0]["id"],
-            "notification": notification, "student": market["students"][("college_a", 0)]}
+            "notification": notification, "student": market["students"][("college_a", 0)],
+            "need": need.json()["id"]}
 
 
 def test_every_web_id_route_is_walked(objects: dict[str, Any], as_user: Callable[[str], TestClient]) -> None:
