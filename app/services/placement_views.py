@@ -66,6 +66,11 @@ class PlacementViews:
             raise Forbidden("the student list shows a college's own students", code="wrong_role")
         return StudentDirectoryRepository(self.repo.session).page(college, query)
 
+    def contacts(self, placement_ids: Sequence[int]) -> dict[int, tuple[str, str | None]]:
+        """Name and phone of placed students, for the placement's enterprise and the student's own
+        college, while the placement stands (the API's rule: ``RunRepository.placed_student_contacts``)."""
+        return RunRepository(self.repo.session).placed_student_contacts(self.principal, list(placement_ids))
+
     def standing(self, student_id: int) -> tuple[int, PlacementStatus] | None:
         """The placement that stands for a student the caller has already read (tenancy checked there)."""
         return StudentDirectoryRepository(self.repo.session).current_placement(student_id)

@@ -230,8 +230,8 @@ def is_htmx(request: Request) -> bool:
 NAV: dict[Role, list[tuple[str, str]]] = {
     Role.PLACEMENT_OFFICE: [("/programs", "Programs"), ("/students", "Students"), ("/placements", "Placements"),
                             ("/course-needs", "Course needs")],
-    Role.ENTERPRISE_HR: [("/openings", "Openings"), ("/lecturers", "Lecturer offers"),
-                         ("/placements", "Placements")],
+    Role.ENTERPRISE_HR: [("/openings", "Openings"), ("/lecturers", "Lecturer offers"), ("/interns", "Interns"),
+                         ("/lecturers/placements", "Lecturers' placements")],
     Role.SCHEDULER: [("/runs", "Allocation runs"), ("/runs/compare", "Compare")],
 }
 NAV[Role.ADMIN] = NAV[Role.SCHEDULER] + [("/programs", "Programs"), ("/openings", "Openings")]

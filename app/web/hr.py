@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from app.db.models import EducationLevel, Lecturer, Opening, Role
+from app.db.models import CURRENT_PLACEMENT_STATUSES, EducationLevel, Lecturer, Opening, PlacementStatus, Role
 from app.errors import Forbidden, NotScorable, PreconditionFailed, Unprocessable
 from app.schemas import LecturerCreate, LecturerUpdate, OpeningCreate, OpeningUpdate
 from app.services.catalog_queries import search_occupations
@@ -269,6 +269,37 @@ async def update_lecturer(request: Request, lecturer_id: WebId, session: DbDep, 
                       status_code=422)
     flash(request, "ok", gettext_of(request).gettext("Lecturer offer saved."))
     return redirect("/lecturers")
+
+
+INTERN_FILTERS = {"current": tuple(PlacementStatus(s) for s in CURRENT_PLACEMENT_STATUSES), "": ()}
+PAGE = 50
+
+
+@router.get("/interns")
+def interns(request: Request, session: DbDep, user: UserDep, status: Annotated[str, Query(max_length=20)] = "current",
+            page: Annotated[int, Query(ge=1, le=10_000)] = 1) -> Response:
+    """The students placed at the enterprise's openings by published runs.  HR sees a student's
+    number, program and college always; the name and phone only while the placement stands
+    (offered or live), as the API's contact rule says."""
+    principal = require(user, *HR)
+    status = status if status in INTERN_FILTERS else "current"
+    views = PlacementViews(session, principal)
+    rows = views.published(statuses=INTERN_FILTERS[status], limit=PAGE + 1, offset=(page - 1) * PAGE)
+    has_next, rows = len(rows) > PAGE, rows[:PAGE]
+    contacts = views.contacts([r["id"] for r in rows])
+    return render(request, "hr/interns.html", {"rows": rows, "contacts": contacts, "status": status, "page": page,
+                                               "has_next": has_next})
+
+
+@router.get("/lecturers/placements")
+def lecturer_placements(request: Request, session: DbDep, user: UserDep,
+                        page: Annotated[int, Query(ge=1, le=10_000)] = 1) -> Response:
+    """Where published lecturer runs placed the enterprise's lecturers: college, program, course,
+    hours, status, run and round."""
+    principal = require(user, *HR)
+    rows = PlacementViews(session, principal).lecturer_placements(limit=PAGE + 1, offset=(page - 1) * PAGE)
+    has_next, rows = len(rows) > PAGE, rows[:PAGE]
+    return render(request, "hr/lecturer_placements.html", {"rows": rows, "page": page, "has_next": has_next})
 
 
 @router.post("/lecturers/import")
