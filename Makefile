@@ -78,6 +78,7 @@ bench: bench-scoring bench-allocation bench-runs
 
 bench-scoring: dev-venv
 	$(BIN)/python -m benchmarks.scoring.quality
+	$(BIN)/python -m benchmarks.scoring.programmes
 	$(BIN)/python -m benchmarks.scoring.perf
 	$(BIN)/python -m benchmarks.scoring.http
 

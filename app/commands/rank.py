@@ -156,14 +156,14 @@ def rank_needs(
 ) -> list[str]:
     """Write ranked rows for every need; return warnings for needs that could not be ranked.
 
-    Title and description are the need's text; skills are their own term, each weighted by how
-    specific it is among these needs (a tool that every need lists says little).
+    Title and description are the need's text; skills are their own term, each skill and each
+    word or character n-gram of the skills field weighted by how specific it is among these needs
+    (a tool, or a word such as "software", that every need lists says little).
     """
     from matching.scoring import Unscorable
-    from matching.scoring.catalog import skill_specificity
 
     use = set(fields)
-    specificity = skill_specificity([n.skills for n in needs]) if "skills" in use else None
+    specificity = index.skill_weights([n.skills for n in needs]) if "skills" in use else None
 
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(OUT_COLUMNS)

@@ -129,7 +129,8 @@ def methods(entries: list[CatalogEntry]) -> dict[str, CatalogIndex]:
             "no lexicon": CatalogIndex.build(entries, expander=no_lexicon()),
             "default, no group": CatalogIndex.build(entries, expander=job_title_expander(), group_weight=0.0),
             "default": CatalogIndex.build(entries, expander=job_title_expander()),
-            "default, back-off 0.1": CatalogIndex.build(entries, expander=job_title_expander(), backoff_weight=0.1)}
+            "default, back-off 0.1": CatalogIndex.build(entries, expander=job_title_expander(),
+                                                        query_backoff_weight=0.1)}
 
 
 PARTS = {"dev": (("dev", "v1"), ("dev", "v2")), "seen": (("seen", "v1"),), "test": (("test", "v2"),)}

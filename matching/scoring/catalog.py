@@ -58,13 +58,17 @@ __all__ = [
     "BACKOFF_WEIGHT",
     "EXPANSION_NAME_SHARE",
     "EXPANSION_WEIGHT",
+    "FIELDED_NAME_WEIGHT",
     "GROUP_WEIGHT",
     "NAME_WEIGHT",
+    "QUERY_BACKOFF_WEIGHT",
     "SHORT_TITLE_CHARS",
     "SKILLS_WEIGHT",
     "TEXT_WEIGHT",
     "TITLE_NAME_WEIGHT",
     "CatalogIndex",
+    "NeedSimilarities",
+    "SkillWeights",
     "best_sibling",
     "entry_text",
     "group_of",
@@ -89,9 +93,14 @@ EXPANSION_NAME_SHARE = 0.5
 # benchmarks/scoring/RESULTS.md).
 GROUP_WEIGHT = 0.0
 SKILLS_WEIGHT = 0.1
-# Share of the 小类 back-off (the best sibling's score); must stay below 0.5 so that the order
-# within a group is kept (fitted on dev data: benchmarks/scoring/RESULTS.md).
-BACKOFF_WEIGHT = 0.0
+# A need given by fields (``rank_need``: a title with a description or skills): the share of its
+# title against entry names, and of the 小类 back-off (the best sibling's score; below 0.5 so that
+# the order within a group is kept).  Fitted on the programmes-style dev set; a need given as one
+# text (``rank``, a title alone) keeps NAME_WEIGHT / TITLE_NAME_WEIGHT and QUERY_BACKOFF_WEIGHT,
+# which the job-title dev halves left at 0 (benchmarks/scoring/RESULTS.md).
+FIELDED_NAME_WEIGHT = 0.5
+BACKOFF_WEIGHT = 0.2
+QUERY_BACKOFF_WEIGHT = 0.0
 
 _EXCEPT = re.compile(r",?\s+except\b.*$|[(（]\s*(?:不含|除)[^)）]*[)）]", re.IGNORECASE)
 _EXCLUDES = re.compile(r"(?:^|(?<=[.!?]))\s*(?:excludes?|does not include)\b[^.]*(?:\.|$)", re.IGNORECASE)
@@ -172,8 +181,13 @@ class CatalogIndex:
     group_weight: float = GROUP_WEIGHT
     skills_weight: float = SKILLS_WEIGHT
     backoff_weight: float = BACKOFF_WEIGHT
+    name_weight: float = FIELDED_NAME_WEIGHT
+    query_backoff_weight: float = QUERY_BACKOFF_WEIGHT
     groups: sp.csr_matrix | None = None  # entries' groups × features, unit rows
     group_index: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    _skill_rows: dict[str, tuple[np.ndarray, np.ndarray]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @classmethod
     def build(
@@ -186,20 +200,25 @@ class CatalogIndex:
         group_weight: float = GROUP_WEIGHT,
         skills_weight: float = SKILLS_WEIGHT,
         backoff_weight: float = BACKOFF_WEIGHT,
+        name_weight: float = FIELDED_NAME_WEIGHT,
+        query_backoff_weight: float = QUERY_BACKOFF_WEIGHT,
     ) -> CatalogIndex:
         """Fit the text space on the catalogue itself and vectorise every entry.
 
         ``expander`` cleans, normalises and expands job titles (``None``: no title handling; the
         service passes one built on its shipped vocabulary).  ``group_weight`` is the share of
         the group term (0 turns it off), ``skills_weight`` that of a need's skills in
-        ``rank_need``, ``backoff_weight`` that of the 小类 back-off (``sibling_similarity``, in
-        [0, 0.5)).  With ``expander=None``, ``title_name_weight=NAME_WEIGHT``, ``group_weight=0``
-        and ``backoff_weight=0`` the ranking is the plain two-term text ranking.
+        ``rank_need``.  ``name_weight`` (its title against entry names) and ``backoff_weight``
+        (the 小类 back-off, ``sibling_similarity``, in [0, 0.5)) apply to a need given by fields
+        (``rank_need`` with a description or skills besides its title);
+        ``query_backoff_weight`` is the back-off of a need given as one text (``rank``, or a title
+        alone).  With ``expander=None``, ``title_name_weight=NAME_WEIGHT``, ``group_weight=0``
+        and ``query_backoff_weight=0``, ``rank`` is the plain two-term text ranking.
         """
-        for w in (title_name_weight, expansion_weight, expansion_name_share, group_weight, skills_weight):
+        for w in (title_name_weight, expansion_weight, expansion_name_share, group_weight, skills_weight, name_weight):
             if not 0.0 <= w <= 1.0:
                 raise ValueError("weights must lie in [0, 1]")
-        if not 0.0 <= backoff_weight < 0.5:
+        if not (0.0 <= backoff_weight < 0.5 and 0.0 <= query_backoff_weight < 0.5):
             raise ValueError("backoff_weight must lie in [0, 0.5): the order within a group is kept")
         kept = tuple(e for e in entries if has_content(entry_text(e)))
         if not kept:
@@ -231,6 +250,8 @@ class CatalogIndex:
             group_weight=group_weight,
             skills_weight=skills_weight,
             backoff_weight=backoff_weight,
+            name_weight=name_weight,
+            query_backoff_weight=query_backoff_weight,
             groups=groups,
             group_index=group_index,
         )
@@ -242,7 +263,7 @@ class CatalogIndex:
         """
         if top_k < 1:
             raise ValueError("top_k must be at least 1")
-        return self._ranked(self._backoff(self._terms(query, query_id)), top_k)
+        return self._ranked(self._final(self._similarities(query, query_id)), top_k)
 
     def rank_need(
         self,
@@ -251,37 +272,37 @@ class CatalogIndex:
         skills: Sequence[str] = (),
         top_k: int = 10,
         query_id: str = "",
-        specificity: Mapping[str, float] | None = None,
+        specificity: Mapping[str, float] | SkillWeights | None = None,
         extra: Sequence[tuple[str, float, np.ndarray]] = (),
     ) -> list[Ranked] | Unscorable:
         """Rank for a need given by fields: title and description as text, skills as their own term.
 
         ``specificity`` weighs each skill (``skill_specificity`` over the needs at hand; a skill
-        missing from it weighs 1).  ``extra`` adds named terms ``(name, weight, similarity of
+        missing from it weighs 1), or, as ``skill_weights`` gives it, each skill and each feature
+        of the skills field.  ``extra`` adds named terms ``(name, weight, similarity of
         every entry)`` (e.g. a semantic similarity); the other terms' weights are scaled by one
         minus the extra weights, so the contributions still add up to the score exactly.
         """
         if top_k < 1:
             raise ValueError("top_k must be at least 1")
-        terms = self._terms(need_text(title, description), query_id, skills, specificity, title=title)
-        return self._ranked(self._backoff(_with_extra(terms, extra)), top_k)
+        sims = self._similarities(need_text(title, description), query_id, skills, specificity, title)
+        return self._ranked(self._final(sims, extra), top_k)
 
     def need_scores(
         self,
         title: str,
         description: str = "",
         skills: Sequence[str] = (),
-        specificity: Mapping[str, float] | None = None,
+        specificity: Mapping[str, float] | SkillWeights | None = None,
         extra: Sequence[tuple[str, float, np.ndarray]] = (),
     ) -> np.ndarray:
         """Scores of every entry (in ``entries`` order) for a need given by fields (see ``rank_need``)."""
-        terms = _with_extra(self._terms(need_text(title, description), "", skills, specificity, title=title), extra)
-        terms = self._backoff(terms)
+        terms = self._final(self._similarities(need_text(title, description), "", skills, specificity, title), extra)
         return np.zeros(len(self.entries)) if isinstance(terms, Unscorable) else _total(terms)
 
     def scores(self, query: str) -> np.ndarray:
         """Scores of every entry (in ``entries`` order) for ``query``; all zero if unscorable."""
-        terms = self._backoff(self._terms(query, ""))
+        terms = self._final(self._similarities(query, ""))
         return np.zeros(len(self.entries)) if isinstance(terms, Unscorable) else _total(terms)
 
     @property
@@ -303,27 +324,55 @@ class CatalogIndex:
             out.append(Ranked(rank, entry.code, entry.name, min(1.0, max(0.0, score)), contribs))
         return out
 
-    def _terms(
+    def _final(
+        self, sims: NeedSimilarities | Unscorable, extra: Sequence[tuple[str, float, np.ndarray]] = ()
+    ) -> list[tuple[str, float, np.ndarray]] | Unscorable:
+        """The named terms of the score: (feature, weight, similarity of every entry), extras and back-off included."""
+        if isinstance(sims, Unscorable):
+            return sims
+        terms = _with_extra(self.weigh(sims), extra)
+        weight = self.backoff_weight if sims.fielded else self.query_backoff_weight
+        return self._backoff(terms, weight)
+
+    def similarities(
+        self,
+        title: str,
+        description: str = "",
+        skills: Sequence[str] = (),
+        specificity: Mapping[str, float] | SkillWeights | None = None,
+        query_id: str = "",
+    ) -> NeedSimilarities | Unscorable:
+        """The weight-free similarities of a need with every entry, for ``combine`` (and fitting).
+
+        The skills similarity is left out when ``skills_weight`` is 0 and the group similarity
+        when ``group_weight`` is 0: build the index with the weights you want to vary above 0.
+        """
+        return self._similarities(need_text(title, description), query_id, skills, specificity, title)
+
+    def combine(self, sims: NeedSimilarities, extra: Sequence[tuple[str, float, np.ndarray]] = ()) -> np.ndarray:
+        """Scores of every entry from ``similarities`` under this index's weights (as ``need_scores``)."""
+        terms = self._final(sims, extra)
+        return np.zeros(len(self.entries)) if isinstance(terms, Unscorable) else _total(terms)
+
+    def _similarities(
         self,
         query: str,
         query_id: str,
         skills: Sequence[str] = (),
-        specificity: Mapping[str, float] | None = None,
+        specificity: Mapping[str, float] | SkillWeights | None = None,
         title: str | None = None,
-    ) -> list[tuple[str, float, np.ndarray]] | Unscorable:
-        """The named terms of the score: (feature, weight, similarity of every entry)."""
+    ) -> NeedSimilarities | Unscorable:
         skill_list = list(dict.fromkeys(s for s in (normalize(x).strip() for x in skills) if s))
         if not has_content(query) and not skill_list:
             return Unscorable(query_id, "the need has no text to match (title, description and skills empty)")
         short = _is_title(query)
-        name_weight = self.title_name_weight if short else NAME_WEIGHT
-        text_weight = 1.0 - name_weight
         use_exp = self.expander is not None and self.expansion_weight > 0.0
         text_q = self.expander.clean(query) if self.expander is not None else query
         expansion = self.expander.expand(query) if use_exp and self.expander is not None else None
         # The name term compares the title alone with entry names when the need has more fields.
         name_q = text_q
-        if title is not None and not short and has_content(title):
+        fielded = title is not None and not short and has_content(title)
+        if fielded and title is not None:
             name_q = self.expander.clean(title) if self.expander is not None else title
         rows = [text_q, name_q] + ([expansion] if expansion is not None else [])
         # One pass over each matrix for the need, its title and its expansion together.
@@ -336,38 +385,49 @@ class CatalogIndex:
         full = _dots(self.full, qe[[0, 2]] if has_e else qe[[0]])
         names = _dots(self.names, qe[[1, 2]] if has_e else qe[[1]])
         group = self._group(qe[[0, 2]] if has_e else qe[[0]])
-        terms: list[tuple[str, float, np.ndarray]]
+        share = self.expansion_name_share
+        return NeedSimilarities(
+            short=short,
+            fielded=fielded,
+            text=full[:, 0],
+            name=names[:, 0],
+            expansion=(1.0 - share) * full[:, 1] + share * names[:, 1] if has_e else None,
+            group=None if group is None else group[:, 0],
+            group_expansion=None if group is None or not has_e else group[:, 1],
+            skills=skill_sim,
+        )
+
+    def weigh(self, sims: NeedSimilarities) -> list[tuple[str, float, np.ndarray]]:
+        """The named terms ``(feature, weight, similarity)`` of ``sims`` under this index's weights."""
+        name_weight = self.title_name_weight if sims.short else self.name_weight if sims.fielded else NAME_WEIGHT
+        text_weight = 1.0 - name_weight
+        has_e = sims.expansion is not None
         keep = 1.0 - self.expansion_weight if has_e else 1.0
         terms = [
-            ("text_similarity", keep * text_weight, full[:, 0]),
-            ("name_similarity", keep * name_weight, names[:, 0]),
+            ("text_similarity", keep * text_weight, sims.text),
+            ("name_similarity", keep * name_weight, sims.name),
         ]
-        if has_e:
-            share = self.expansion_name_share
-            terms.append(
-                ("expansion_similarity", self.expansion_weight, (1.0 - share) * full[:, 1] + share * names[:, 1])
-            )
-        if group is not None:
-            g = (
-                group[:, 0]
-                if not has_e
-                else (1.0 - self.expansion_weight) * group[:, 0] + self.expansion_weight * group[:, 1]
-            )
+        if sims.expansion is not None:
+            terms.append(("expansion_similarity", self.expansion_weight, sims.expansion))
+        if sims.group is not None and self.group_weight > 0.0:
+            g = sims.group
+            if sims.group_expansion is not None:
+                g = (1.0 - self.expansion_weight) * g + self.expansion_weight * sims.group_expansion
             terms = _scaled(terms, [("group_similarity", self.group_weight, g)])
-        if skill_sim is not None:
-            terms = _scaled(terms, [("skills_similarity", self.skills_weight, skill_sim)])
+        if sims.skills is not None and self.skills_weight > 0.0:
+            terms = _scaled(terms, [("skills_similarity", self.skills_weight, sims.skills)])
         return terms
 
     def _backoff(
-        self, terms: list[tuple[str, float, np.ndarray]] | Unscorable
+        self, terms: list[tuple[str, float, np.ndarray]] | Unscorable, weight: float
     ) -> list[tuple[str, float, np.ndarray]] | Unscorable:
         """``terms`` with the 小类 back-off: scaled by ``1 - w``, plus ``w`` × the best sibling's score."""
-        if isinstance(terms, Unscorable) or self.backoff_weight <= 0.0:
+        if isinstance(terms, Unscorable) or weight <= 0.0:
             return terms
         if self.group_index.shape[0] != len(self.entries):
             return terms
         sibling = best_sibling(_total(terms), self.group_index)
-        return _scaled(terms, [("sibling_similarity", self.backoff_weight, sibling)])
+        return _scaled(terms, [("sibling_similarity", weight, sibling)])
 
     def _group(self, q: sp.csr_matrix) -> np.ndarray | None:
         if self.groups is None or self.group_weight <= 0.0 or self.group_index.shape[0] != len(self.entries):
@@ -375,19 +435,89 @@ class CatalogIndex:
         out: np.ndarray = _dots(self.groups, q)[self.group_index]
         return out
 
-    def _skills(self, skills: list[str], specificity: Mapping[str, float] | None) -> np.ndarray | None:
+    def skill_weights(self, skill_lists: Sequence[Sequence[str]]) -> SkillWeights:
+        """Specificity of the needs' skills and of the skills field's features, over these needs.
+
+        A skill's weight is ``skill_specificity``; a feature's (a word or character n-gram of this
+        index's space) is ``log(N / df) / log(N)``, ``df`` counting the needs whose skills field has
+        it.  Why both: the catalogue's IDF calls "software" rare when only computing programmes
+        mention it, yet nearly every need's tool list says it (Microsoft Office software, AutoCAD
+        software): in the skills field it says little, whatever tool it is part of.
+        """
+        per_skill = skill_specificity(skill_lists)
+        lists = [list(dict.fromkeys(s for s in (normalize(x).strip() for x in skills) if s)) for skills in skill_lists]
+        lists = [ls for ls in lists if ls]
+        n_features = self.full.shape[1]
+        if len(lists) < 2:
+            return SkillWeights(per_skill, None)
+        self._memo_skills([s for ls in lists for s in ls])
+        df = np.zeros(n_features)
+        for ls in lists:
+            df[np.unique(np.concatenate([self._skill_rows[s][0] for s in ls]))] += 1.0
+        n = float(len(lists))
+        features = np.ones(n_features)
+        seen = df > 0
+        features[seen] = np.log(n / df[seen]) / math.log(n)
+        return SkillWeights(per_skill, features)
+
+    def _memo_skills(self, skills: Sequence[str]) -> None:
+        # Needs of one batch share most of their skills (Microsoft Excel): each skill's vector is
+        # computed once per index and kept (a pure memo of ``space.transform``).
+        memo = self._skill_rows
+        new = list(dict.fromkeys(s for s in skills if s not in memo))
+        if new:
+            rows = self.space.transform(new)
+            for k, s in enumerate(new):
+                lo, hi = rows.indptr[k], rows.indptr[k + 1]
+                memo[s] = (rows.indices[lo:hi].copy(), rows.data[lo:hi].copy())
+
+    def _skills(self, skills: list[str], specificity: Mapping[str, float] | SkillWeights | None) -> np.ndarray | None:
         """Cosine of the specificity-weighted sum of the skills' unit vectors with every entry."""
         if not skills:
             return None
-        weights = np.array([1.0 if specificity is None else float(specificity.get(s, 1.0)) for s in skills])
+        features = specificity.features if isinstance(specificity, SkillWeights) else None
+        per_skill = specificity.skills if isinstance(specificity, SkillWeights) else specificity
+        weights = np.array([1.0 if per_skill is None else float(per_skill.get(s, 1.0)) for s in skills])
         if not np.any(weights > 0.0):
             return None
-        m = self.space.transform(skills)
-        v = sp.csr_matrix(sp.csr_matrix(weights[None, :]) @ m)
+        self._memo_skills(skills)
+        parts = [self._skill_rows[s] for s in skills]
+        idx = np.concatenate([p[0] for p in parts])
+        data = np.concatenate([p[1] * w for p, w in zip(parts, weights, strict=True)])
+        v = sp.csr_matrix((data, idx, np.array([0, idx.shape[0]])), shape=(1, self.full.shape[1]))
+        v.sum_duplicates()
+        if features is not None:
+            v.data *= features[v.indices]
         norm = math.sqrt(float(v.multiply(v).sum()))
         if norm == 0.0:
             return None
         return _dots(self.full, sp.csr_matrix(v / norm))[:, 0]
+
+
+@dataclass(frozen=True, slots=True)
+class SkillWeights:
+    """Specificity of skills (by name) and of skills-field features (``CatalogIndex.skill_weights``)."""
+
+    skills: Mapping[str, float]
+    features: np.ndarray | None  # one weight per feature of the index's space, or None
+
+
+@dataclass(frozen=True, slots=True)
+class NeedSimilarities:
+    """A need's weight-free similarities with every entry (``CatalogIndex.similarities``).
+
+    ``CatalogIndex.weigh`` turns them into the named terms of the score under an index's
+    weights, so that weights can be varied (fitted) without vectorising the need again.
+    """
+
+    short: bool  # the need is a title only
+    fielded: bool  # a title with a description or skills: the name term compares the title alone
+    text: np.ndarray
+    name: np.ndarray
+    expansion: np.ndarray | None
+    group: np.ndarray | None
+    group_expansion: np.ndarray | None
+    skills: np.ndarray | None
 
 
 def best_sibling(scores: np.ndarray, group_index: np.ndarray) -> np.ndarray:

@@ -210,7 +210,7 @@ def test_split_evidence_backs_off_to_the_group_before_choosing() -> None:
     assert isinstance(plain, list) and plain[0].code == LONE  # no back-off: the lone entry wins
     base = {r.code: r.score for r in plain}
     w = 0.3
-    ranked = CatalogIndex.build(SIBLINGS, backoff_weight=w).rank(query, 5)
+    ranked = CatalogIndex.build(SIBLINGS, query_backoff_weight=w).rank(query, 5)
     assert isinstance(ranked, list)
     codes = [r.code for r in ranked]
     # The group of the two half-matching siblings outranks the lone entry, and within the group the
@@ -230,13 +230,13 @@ def test_split_evidence_backs_off_to_the_group_before_choosing() -> None:
 def test_the_back_off_uses_the_catalogues_subcategory_and_leaves_lone_entries_alone() -> None:
     # Codes without a hierarchy of their own: the subcategory column says who the siblings are.
     named = [CatalogEntry(f"X{i}", e.name, e.description, subcategory=e.code[:7]) for i, e in enumerate(SIBLINGS)]
-    ranked = CatalogIndex.build(named, backoff_weight=0.3).rank("急诊手术护理", 2)
+    ranked = CatalogIndex.build(named, query_backoff_weight=0.3).rank("急诊手术护理", 2)
     assert isinstance(ranked, list) and [r.code for r in ranked] == ["X0", "X1"]
     # Every entry its own group: scaling by (1 - w) and adding nothing keeps the order exactly.
     lone = [CatalogEntry(f"L{i}", e.name, e.description) for i, e in enumerate(SIBLINGS)]
     a = CatalogIndex.build(lone).scores("急诊手术护理")
-    b = CatalogIndex.build(lone, backoff_weight=0.3).scores("急诊手术护理")
+    b = CatalogIndex.build(lone, query_backoff_weight=0.3).scores("急诊手术护理")
     assert np.argsort(-a, kind="stable").tolist() == np.argsort(-b, kind="stable").tolist()
     assert b == pytest.approx(0.7 * a, abs=1e-12)
     with pytest.raises(ValueError, match="backoff_weight"):
-        CatalogIndex.build(SIBLINGS, backoff_weight=0.5)
+        CatalogIndex.build(SIBLINGS, query_backoff_weight=0.5)
