@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.models import AllocationRun, RunKind, RunMode, RunStatus
+from app.executors import make_executor
 from app.repositories.runs import RunRepository
 from app.run_schemas import RunParameters
 from app.services import allocation_job as job
@@ -160,7 +161,8 @@ class Worker:
                                    staff_share=self.settings.max_intern_share_of_staff,
                                    post_share=self.settings.max_intern_share_of_post)
         with self._timed("candidates", claimed.id, times):
-            run_job.candidates()
+            executor = make_executor(self.settings.allocation_executor, ray_address=self.settings.ray_address)
+            run_job.candidates(executor, self._progress("candidates", claimed.id, times))
         with self._timed("solve", claimed.id, times):
             run_job.solve(lambda problem, params: self._solve(claimed.kind, problem, params))
         with self._timed("check", claimed.id, times):
@@ -174,6 +176,21 @@ class Worker:
         with self.sessions.begin() as session:
             if not RunRepository(session).set_phase(run_id, self.owner, phase, job.PHASE_START[phase], dict(times)):
                 raise RunAborted(cancelled=False)
+
+    def _progress(self, phase: str, run_id: int, times: dict[str, float]) -> job.Progress:
+        """Moves the run's progress through ``phase``'s share as its parts finish (a part is a
+        province, or a component of provinces); aborts the run when it was cancelled or lost."""
+        start = job.PHASE_START[phase]
+        end = job.PHASE_START[job.PHASES[job.PHASES.index(phase) + 1]]
+
+        def report(done: int, total: int) -> None:
+            self._check_abort()
+            with self.sessions.begin() as session:
+                if not RunRepository(session).set_phase(run_id, self.owner, phase,
+                                                        start + (end - start) * done // max(total, 1), dict(times)):
+                    raise RunAborted(cancelled=False)
+
+        return report
 
     def _own(self, session: Session, run_id: int) -> AllocationRun:
         run = RunRepository(session).owned_running(run_id, self.owner)

@@ -11,6 +11,8 @@ import hashlib
 import importlib.metadata
 import json
 import math
+import threading
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Protocol
@@ -43,6 +45,8 @@ from app.translate import (
     student_profiles_from_rows,
 )
 from matching.allocation import (
+    Executor,
+    InlineExecutor,
     InternshipParams,
     InternshipProblem,
     InternshipResult,
@@ -63,7 +67,8 @@ from matching.allocation.instance import internship_instance as build_internship
 from matching.allocation.instance import with_seats
 from matching.allocation.kpis import internship_kpis, lecturer_kpis
 from matching.domain import CourseNeedProfile, LecturerProfile, OpeningProfile, ProgramProfile, StudentProfile
-from matching.scoring import Pairing, score_lecturers_for_course, top_k_openings_per_student
+from matching.scoring import Candidates, Pairing, TextSpace, score_lecturers_for_course, top_k_openings_per_student
+from matching.scoring.candidates import merge_candidates, scoring_corpus
 from matching.scoring.results import Unscorable
 
 PHASES = ("load", "candidates", "solve", "check", "store")
@@ -212,16 +217,18 @@ def load_lecturer_inputs(session: Session, run: AllocationRun) -> LecturerInputs
 # --------------------------------------------------------------------------- candidates
 
 
-def internship_instance(inputs: InternshipInputs, run_mode: RunMode,
-                        params: RunParameters) -> tuple[InternshipProblem, InternshipParams, list[dict[str, Any]]]:
+def internship_instance(inputs: InternshipInputs, run_mode: RunMode, params: RunParameters,
+                        executor: Executor | None = None, progress: Progress | None = None,
+                        ) -> tuple[InternshipProblem, InternshipParams, list[dict[str, Any]]]:
     """Candidate openings per student (eligibility, then the top-k by fit) and the solver problem.
 
-    Returns the problem, the solver parameters and the students left without any candidate (with
-    the reason), which the solver never sees.
+    The students are scored province by province, each province one task on ``executor`` (inline
+    by default), against all openings and one text space fitted for the whole run; the merged
+    candidates equal scoring everyone at once (``merge_candidates``), so the problem does not
+    depend on the executor.  Returns the problem, the solver parameters and the students left
+    without any candidate (with the reason), which the solver never sees.
     """
-    ctx = inputs.context
-    found = top_k_openings_per_student(inputs.students, inputs.openings, inputs.programs, k=params.top_k,
-                                       model=ctx.model, history=ctx.history, cooperation=ctx.cooperation)
+    found = scope_candidates(inputs, params.top_k, executor or InlineExecutor(), progress)
     built = build_internship_instance(
         inputs.students, inputs.openings, inputs.programs, inputs.enterprise_caps,
         (found.student_index, found.opening_index, found.score), stable=run_mode == RunMode.STABLE,
@@ -231,6 +238,79 @@ def internship_instance(inputs: InternshipInputs, run_mode: RunMode,
     unscorable = [{"id": u.id, "reasons": ["no_candidates"], "detail": u.reason}
                   for u in found.unscorable_students]
     return built.problem, internship_params(run_mode, params, built.locks), unscorable
+
+
+# Reports a phase's progress as (parts done, parts in all); may raise to abort the run.
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class CandidateInputs:
+    """What every province's candidate task reads: shipped to the workers once (map_shared)."""
+
+    openings: list[OpeningProfile]
+    programs: dict[str, ProgramProfile]
+    k: int
+    context: ScoringContext
+    space: TextSpace | None
+
+
+def province_candidates(shared: CandidateInputs, students: list[StudentProfile]) -> Candidates:
+    """One task: the top-k openings of one province's students (top level, so workers can run it)."""
+    ctx = shared.context
+    return top_k_openings_per_student(students, shared.openings, shared.programs, k=shared.k, model=ctx.model,
+                                      history=ctx.history, cooperation=ctx.cooperation, text_space=shared.space)
+
+
+def scope_candidates(inputs: InternshipInputs, k: int, executor: Executor,
+                     progress: Progress | None = None) -> Candidates:
+    """The candidates of every student of the scope, a province per task, in waves of as many
+    tasks as the executor runs at once (so progress moves as provinces finish)."""
+    provinces: dict[str, list[int]] = defaultdict(list)
+    for i, s in enumerate(inputs.students):
+        provinces[s.province].append(i)
+    # Largest first, so the long tasks start early; the merge makes the order irrelevant to the result.
+    groups = sorted(provinces.values(), key=lambda members: (-len(members), members[0]))
+    corpus = scoring_corpus(inputs.students, inputs.openings, inputs.programs)
+    shared = CandidateInputs(inputs.openings, inputs.programs, k, inputs.context,
+                             text_space_of(corpus) if corpus else None)
+    wave = max(1, executor.parallelism)
+    parts: list[tuple[np.ndarray, Candidates]] = []
+    for start in range(0, len(groups), wave):
+        batch = groups[start:start + wave]
+        found = executor.map_shared(province_candidates, shared,
+                                    [[inputs.students[i] for i in members] for members in batch])
+        parts += [(np.asarray(members, dtype=np.int64), c) for members, c in zip(batch, found, strict=True)]
+        if progress is not None:
+            progress(len(parts), len(groups))
+    return merge_candidates(parts, [s.id for s in inputs.students])
+
+
+# Fitted text spaces by the digest of their corpus: a worker running the same scope again (a
+# what-if, a supplementary round) does not refit.  A fit is a pure function of the texts and
+# their counts, so a cached space is the one a fit would give.
+_TEXT_SPACES: OrderedDict[str, TextSpace] = OrderedDict()
+_TEXT_SPACES_KEPT = 4
+_text_spaces_lock = threading.Lock()
+
+
+def text_space_of(corpus: Sequence[str]) -> TextSpace:
+    """``TextSpace.fit(corpus)``, from the cache when this multiset of texts was fitted before."""
+    h = hashlib.sha256()
+    for text in sorted(corpus):
+        h.update(text.encode())
+        h.update(b"\x00")
+    key = h.hexdigest()
+    with _text_spaces_lock:
+        if key in _TEXT_SPACES:
+            _TEXT_SPACES.move_to_end(key)
+            return _TEXT_SPACES[key]
+    space = TextSpace.fit(corpus)
+    with _text_spaces_lock:
+        _TEXT_SPACES[key] = space
+        while len(_TEXT_SPACES) > _TEXT_SPACES_KEPT:
+            _TEXT_SPACES.popitem(last=False)
+    return space
 
 
 def internship_params(run_mode: RunMode, params: RunParameters,
@@ -346,7 +426,7 @@ class RunJob(Protocol):
 
     kind: ClassVar[RunKind]
 
-    def candidates(self) -> None: ...
+    def candidates(self, executor: Executor | None = None, progress: Progress | None = None) -> None: ...
 
     def solve(self, solver: Solver) -> None: ...
 
@@ -379,8 +459,9 @@ class InternshipJob:
         """Top level (a child process runs it): the solve with the named executor for partitions."""
         return solve_internships(problem, params, make_executor(executor, ray_address=ray_address))
 
-    def candidates(self) -> None:
-        self.problem, self.solver_params, self.unscorable = internship_instance(self.inputs, self.mode, self.params)
+    def candidates(self, executor: Executor | None = None, progress: Progress | None = None) -> None:
+        self.problem, self.solver_params, self.unscorable = internship_instance(self.inputs, self.mode, self.params,
+                                                                                executor, progress)
 
     def instance(self) -> tuple[InternshipProblem, InternshipParams]:
         assert self.problem is not None and self.solver_params is not None, "candidates first"
@@ -413,7 +494,7 @@ class LecturerJob:
                        ray_address: str | None = None) -> LecturerResult:
         return solve_lecturers(problem, params)
 
-    def candidates(self) -> None:
+    def candidates(self, executor: Executor | None = None, progress: Progress | None = None) -> None:
         self.problem, self.solver_params = lecturer_instance(self.inputs, self.params)
 
     def instance(self) -> tuple[LecturerProblem, LecturerParams]:

@@ -52,7 +52,7 @@ from matching.scoring.model import FitModel, Pairing, prior_model
 from matching.scoring.results import Unscorable
 from matching.scoring.text import TextSpace, normalize
 
-__all__ = ["Candidates", "top_k_openings_per_student"]
+__all__ = ["Candidates", "merge_candidates", "scoring_corpus", "top_k_openings_per_student"]
 
 _PROGRAM_CHUNK = 256  # programs whose base rows are held at once: 256 × openings float64
 
@@ -73,6 +73,59 @@ class Candidates:
     unscorable_openings: tuple[Unscorable, ...]
     pairs_scored: int  # distinct pairs scored exactly (≤ students × openings)
 
+
+def _scorable(students: Sequence[StudentProfile], openings: Sequence[OpeningProfile],
+              programs: Mapping[str, ProgramProfile],
+              ) -> tuple[np.ndarray, tuple[Unscorable, ...], list[int], tuple[Unscorable, ...]]:
+    """Indices of the scorable openings and students, and the others with their reasons."""
+    open_why = [unscorable_opening(o) for o in openings]
+    bad_open = tuple(Unscorable(o.id, r) for o, r in zip(openings, open_why, strict=True) if r is not None)
+    o_idx = np.array([i for i, r in enumerate(open_why) if r is None], dtype=np.int64)
+    # A program's own data is checked once, not once per student.
+    prog_why = {pid: unscorable_program(p) for pid, p in programs.items()}
+    stud_why = [
+        unscorable_student(s, programs.get(s.program_id)) if prog_why.get(s.program_id) is not None
+        or s.program_id not in programs else unscorable_student_own(s)
+        for s in students
+    ]
+    bad_stud = tuple(Unscorable(s.id, r) for s, r in zip(students, stud_why, strict=True) if r is not None)
+    return o_idx, bad_open, [i for i, r in enumerate(stud_why) if r is None], bad_stud
+
+
+def scoring_corpus(students: Sequence[StudentProfile], openings: Sequence[OpeningProfile],
+                   programs: Mapping[str, ProgramProfile]) -> list[str]:
+    """The texts :func:`top_k_openings_per_student` fits its text space on for these inputs.
+
+    A space fitted on them (``TextSpace.fit``) and passed as ``text_space`` to each call over a
+    subset of the students gives those students exactly the candidates of one call over all.
+    """
+    o_idx, _, s_idx, _ = _scorable(students, openings, programs)
+    if o_idx.size == 0 or not s_idx:
+        return []
+    prog_ids = sorted({students[i].program_id for i in s_idx})
+    return [*(program_text(programs[p]) for p in prog_ids), *(opening_text(openings[int(i)]) for i in o_idx)]
+
+
+def merge_candidates(parts: Sequence[tuple[np.ndarray, Candidates]], student_ids: Sequence[str]) -> Candidates:
+    """One :class:`Candidates` of disjoint groups of students scored separately against the same
+    openings (and text space): ``(positions, candidates)`` per group, ``positions[i]`` being the
+    position in ``student_ids`` (the whole, ids unique) of the group's student ``i``.  Equal, array
+    for array, to scoring all students at once.
+    """
+    if not parts:
+        empty = np.zeros(0)
+        return Candidates(empty.astype(np.int32), empty.astype(np.int32), empty, empty, (), (), 0)
+    s_all = np.concatenate([np.asarray(pos, dtype=np.int64)[c.student_index] for pos, c in parts])
+    o_all = np.concatenate([c.opening_index for _, c in parts]).astype(np.int64)
+    z_all = np.concatenate([c.logit for _, c in parts])
+    p_all = np.concatenate([c.score for _, c in parts])
+    order = np.lexsort((o_all, -z_all, s_all))  # by student, best first, ties to the lower opening
+    position = {sid: i for i, sid in enumerate(student_ids)}
+    bad = sorted((u for _, c in parts for u in c.unscorable_students), key=lambda u: position[u.id])
+    return Candidates(
+        student_index=s_all[order].astype(np.int32), opening_index=o_all[order].astype(np.int32),
+        score=p_all[order], logit=z_all[order], unscorable_students=tuple(bad),
+        unscorable_openings=parts[0][1].unscorable_openings, pairs_scored=sum(c.pairs_scored for _, c in parts))
 
 def _codes(values: Sequence[str]) -> tuple[np.ndarray, dict[str, int]]:
     table: dict[str, int] = {}
@@ -108,18 +161,7 @@ def top_k_openings_per_student(
     w = dict(zip(model.feature_names_, (float(c) for c in model.coef_), strict=True))
     b0 = float(model.intercept_)
 
-    open_why = [unscorable_opening(o) for o in openings]
-    bad_open = tuple(Unscorable(o.id, r) for o, r in zip(openings, open_why, strict=True) if r is not None)
-    o_idx = np.array([i for i, r in enumerate(open_why) if r is None], dtype=np.int64)
-    # A program's own data is checked once, not once per student.
-    prog_why = {pid: unscorable_program(p) for pid, p in programs.items()}
-    stud_why = [
-        unscorable_student(s, programs.get(s.program_id)) if prog_why.get(s.program_id) is not None
-        or s.program_id not in programs else unscorable_student_own(s)
-        for s in students
-    ]
-    bad_stud = tuple(Unscorable(s.id, r) for s, r in zip(students, stud_why, strict=True) if r is not None)
-    s_idx = [i for i, r in enumerate(stud_why) if r is None]
+    o_idx, bad_open, s_idx, bad_stud = _scorable(students, openings, programs)
     empty = np.zeros(0)
     if o_idx.size == 0 or not s_idx:
         return Candidates(empty.astype(np.int32), empty.astype(np.int32), empty, empty, bad_stud, bad_open, 0)
@@ -156,6 +198,7 @@ def top_k_openings_per_student(
     p_of = {p: n for n, p in enumerate(prog_ids)}
     p_texts = [program_text(programs[p]) for p in prog_ids]
     o_texts = [opening_text(o) for o in ops]
+    # The same texts scoring_corpus gives: a space fitted on them once serves every part of a run.
     space = text_space if text_space is not None else TextSpace.fit([*p_texts, *o_texts])
     o_vec_t = sp.csr_matrix(_transform_unique(space, o_texts).T)  # converted once, not per chunk
     coop_by_college: dict[str, np.ndarray] = {}

@@ -176,6 +176,25 @@ def _tfidf(vec: TfidfVectorizer, tokens: Sequence[Sequence[str]]) -> sp.csr_matr
     return x
 
 
+def _fit_counted(vec: TfidfVectorizer, docs: list[str], times: np.ndarray) -> TfidfVectorizer:
+    """``vec`` fitted as on a corpus holding ``docs[i]`` ``times[i]`` times.
+
+    The vocabulary is the set of terms (no frequency cut-offs), the same for the distinct texts;
+    the IDF is scikit-learn's smooth one, ``ln((1 + n) / (1 + df)) + 1``, computed with the same
+    float64 operations in the same order from the same integer n and df, so the weights are equal.
+    """
+    presence = sp.csr_matrix(vec.fit_transform(docs))
+    presence.data[:] = 1
+    df = np.asarray(presence.T @ times, dtype=np.int64).astype(np.float64)
+    df += 1.0
+    idf = np.full_like(df, fill_value=int(times.sum()) + 1, dtype=np.float64)
+    idf /= df
+    np.log(idf, out=idf)
+    idf += 1.0
+    vec.idf_ = idf
+    return vec
+
+
 def _vectorizer(analyzer: object) -> TfidfVectorizer:
     # sublinear tf: a term repeated in a long description should not outweigh several distinct terms.
     return TfidfVectorizer(analyzer=analyzer, sublinear_tf=True, norm="l2", dtype=np.float64)
@@ -196,17 +215,18 @@ class TextSpace:
     @classmethod
     def fit(cls, corpus: Iterable[str], gram_weight: float = GRAM_WEIGHT) -> TextSpace:
         """Learn vocabularies and IDF weights from ``corpus`` (at least one text with content)."""
-        docs = [t for t in corpus if has_content(t)]
-        if not docs:
+        # Catalogue texts repeat (openings from one template, a major taught at many colleges):
+        # each distinct text is analysed once and counts as often as it occurs, which gives the
+        # vocabulary and IDF weights of fitting every copy, bit for bit (see _fit_counted).
+        counted = Counter(t for t in corpus if has_content(t))
+        if not counted:
             raise ValueError("cannot fit a text space on a corpus without any text")
-        grams = _vectorizer(analyze_grams)
-        grams.fit(docs)
-        words = _vectorizer(analyze_words)
+        docs, times = list(counted), np.fromiter(counted.values(), dtype=np.int64, count=len(counted))
+        grams = _fit_counted(_vectorizer(analyze_grams), docs, times)
         try:
-            words.fit(docs)
+            words = _fit_counted(_vectorizer(analyze_words), docs, times)
         except ValueError:  # no word features at all (e.g. single CJK characters only)
-            words = _vectorizer(analyze_grams)
-            words.fit(docs)
+            words = _fit_counted(_vectorizer(analyze_grams), docs, times)
         return cls(grams=grams, words=words, gram_weight=gram_weight)
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:

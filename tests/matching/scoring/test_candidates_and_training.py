@@ -170,3 +170,35 @@ def test_training_on_outcomes_learns_what_the_prior_does_not_know() -> None:
     blob = result.model.to_bytes("2024-1", result.metrics())
     back = FitModel.from_bytes(blob, expected_features=data.feature_names)
     assert np.allclose(back.decision_function(data.X), result.model.decision_function(data.X))
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 10_000), k=st.integers(1, 12), groups=st.integers(1, 4), trained=st.booleans())
+def test_candidates_of_groups_scored_apart_equal_scoring_all_students(seed: int, k: int, groups: int,
+                                                                      trained: bool) -> None:
+    """A run scores its students province by province with one text space; the merge must be the
+    candidates of one call over all, array for array (unscorable students included)."""
+    from matching.scoring.candidates import merge_candidates, scoring_corpus
+
+    progs, opens, studs = random_world(seed, n_students=60)
+    studs.append(student("bare", "missing-program"))
+    programs = {p.id: p for p in progs}
+    model = prior_model(Pairing.STUDENT_OPENING)
+    if trained:
+        model.coef_ = model.coef_.copy()
+        model.coef_[-3] = -1.0
+    whole = top_k_openings_per_student(studs, opens, programs, k, model)
+    space = TextSpace.fit(scoring_corpus(studs, opens, programs))
+    rnd = np.random.default_rng(seed)
+    label = rnd.integers(0, groups, size=len(studs))
+    parts = []
+    for g in range(groups):
+        pos = np.flatnonzero(label == g)
+        if pos.size:
+            parts.append((pos, top_k_openings_per_student([studs[i] for i in pos], opens, programs, k, model,
+                                                          text_space=space)))
+    merged = merge_candidates(parts, [s.id for s in studs])
+    for name in ("student_index", "opening_index", "score", "logit"):
+        assert np.array_equal(getattr(merged, name), getattr(whole, name)), name
+    assert merged.unscorable_students == whole.unscorable_students
+    assert merged.unscorable_openings == whole.unscorable_openings

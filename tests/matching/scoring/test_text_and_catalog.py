@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -110,3 +111,22 @@ def test_ranking_is_invariant_to_catalogue_order_and_bounded(query: str, seed: i
     assert isinstance(b, list)
     assert [(r.code, round(r.score, 12)) for r in a] == [(r.code, round(r.score, 12)) for r in b]
     assert all(isinstance(r, Ranked) and 0.0 <= r.score <= 1.0 for r in a)
+
+
+def test_fitting_repeated_texts_once_gives_scikit_learns_weights_bit_for_bit() -> None:
+    """TextSpace.fit analyses each distinct text once but counts it as often as it occurs."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from matching.scoring.text import analyze_grams, analyze_words
+
+    texts = ["云计算运维工程师 Linux 云平台", "数控车床操作 CNC machining", "电子商务运营 e-commerce operations",
+             "护理 nursing care", "云计算运维工程师 Linux 云平台"]
+    corpus = texts * 7 + texts[:2] * 3 + ["", "  "]
+    space = TextSpace.fit(corpus)
+    docs = [t for t in corpus if t.strip()]
+    for fitted, analyzer in ((space.grams, analyze_grams), (space.words, analyze_words)):
+        reference = TfidfVectorizer(analyzer=analyzer, sublinear_tf=True, norm="l2", dtype=np.float64).fit(docs)
+        assert fitted.vocabulary_ == reference.vocabulary_
+        assert np.array_equal(fitted.idf_, reference.idf_)
+    # Weights differ from a corpus without the repeats: the counts matter, not only the texts.
+    assert not np.array_equal(TextSpace.fit(texts).grams.idf_, space.grams.idf_)
