@@ -94,6 +94,23 @@ class PlacementViewRepository:
         return {int(i): str(n) for i, n in self.session.execute(
             select(model.id, model.name).where(model.id.in_(wanted)))}
 
+    def opening_titles(self, ids: Iterable[int]) -> dict[int, str]:
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        return {int(i): f"{t}（{e}）" for i, t, e in self.session.execute(
+            select(Opening.id, Opening.title, Enterprise.name).join(Enterprise, Enterprise.id == Opening.enterprise_id)
+            .where(Opening.id.in_(wanted)))}
+
+    def student_numbers(self, ids: Iterable[int]) -> dict[int, str]:
+        """Student numbers (with the program) by id: for schedulers, who see every run's students."""
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        return {int(i): f"{no}（{p}）" for i, no, p in self.session.execute(
+            select(Student.id, Student.student_no, Program.name).join(Program, Program.id == Student.program_id)
+            .where(Student.id.in_(wanted)))}
+
 
 # The student list's placement status filter: a current placement's status, or none at all.
 UNPLACED = "unplaced"

@@ -54,10 +54,14 @@ class PlacementViews:
         return rows
 
     def names(self, *, colleges: Iterable[int] = (), enterprises: Iterable[int] = (),
-              programs: Iterable[int] = ()) -> dict[str, dict[int, str]]:
-        """College, enterprise and program names by id (names are not personal data)."""
+              programs: Iterable[int] = (), openings: Iterable[int] = (),
+              students: Iterable[int] = ()) -> dict[str, dict[int, str]]:
+        """College, enterprise, program and opening names by id (names are not personal data), and
+        student numbers for a scheduler or admin (who see every run's students) only."""
+        sees_students = self.principal.role in (Role.SCHEDULER, Role.ADMIN)
         return {"colleges": self.repo.names(College, colleges), "enterprises": self.repo.names(Enterprise, enterprises),
-                "programs": self.repo.names(Program, programs)}
+                "programs": self.repo.names(Program, programs), "openings": self.repo.opening_titles(openings),
+                "students": self.repo.student_numbers(students) if sees_students else {}}
 
     def students(self, query: StudentQuery) -> tuple[list[dict[str, Any]], int]:
         """A page of the college's own students with their standing placement, and the match count."""

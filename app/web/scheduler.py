@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import ValidationError
 
-from app.db.models import RESULT_RUN_STATUSES, AllocationRun, Role, RunKind, RunMode
+from app.db.models import RESULT_RUN_STATUSES, AllocationRun, Role, RunKind, RunMode, RunStatus
 from app.errors import Conflict, Unprocessable
 from app.run_schemas import RunCreate, RunFork, RunKpis
 from app.schemas import MAX_ID
@@ -33,6 +33,7 @@ from app.web.core import (
     require,
 )
 from app.web.forms import field_errors
+from app.web.infeasibility import explain
 from app.web.messages import reason_messages, service_message
 
 router = APIRouter(route_class=WebRoute, dependencies=[Depends(check_csrf)], include_in_schema=False)
@@ -128,6 +129,10 @@ def compare(request: Request, session: DbDep, user: UserDep,
     choices = [run for run in service.page(status=None, kind=None, limit=100, cursor=None).items
                if run.status in RESULT_RUN_STATUSES][:50]
     chosen = sorted(set(ids or []))
+    # A run without a result (infeasible, failed, still running) has nothing to compare: it is left
+    # out and named, never a column of dashes beside the others.
+    left_out = [run for run in (service.get(rid) for rid in chosen) if run.status not in RESULT_RUN_STATUSES]
+    chosen = [rid for rid in chosen if rid not in {run.id for run in left_out}]
     comparison = None
     columns = []
     if len(chosen) >= 2:
@@ -136,7 +141,8 @@ def compare(request: Request, session: DbDep, user: UserDep,
             run = service.get(kpis.run_id)
             columns.append({"run": run, "kpis": kpis, "charts": _charts(request, session, principal, run, kpis)})
     return render(request, "scheduler/compare.html", {"choices": choices, "chosen": chosen,
-                                                      "comparison": comparison, "columns": columns})
+                                                      "comparison": comparison, "columns": columns,
+                                                      "left_out": left_out})
 
 
 @router.get("/runs/{run_id}")
@@ -147,9 +153,13 @@ def run_detail(request: Request, run_id: WebId, session: DbDep, user: UserDep) -
     kpis = service.kpis(run_id) if run.status in RESULT_RUN_STATUSES else None
     charts = _charts(request, session, principal, run, kpis) if kpis else []
     unplaced = service.unplaced(run_id) if run.status in RESULT_RUN_STATUSES else []
+    conflicts = (explain(gettext_of(request), run.error, lambda ids: PlacementViews(session, principal).names(**ids))
+                 if run.status is RunStatus.INFEASIBLE else [])
     return render(request, "scheduler/run.html", {"run": run, "kpis": kpis, "charts": charts,
                                                   "unplaced_count": len(unplaced), "finished": run.status in FINISHED,
-                                                  "explained_error": _with_names(session, principal, run.error)})
+                                                  "conflicts": conflicts,
+                                                  "explained_error": "" if conflicts else _with_names(
+                                                      session, principal, run.error)})
 
 
 _NAMED = re.compile(r"\b(college|enterprise|program) (\d{1,10})\b")
