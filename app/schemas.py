@@ -43,6 +43,10 @@ Slot = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True,
 Slots = Annotated[list[Slot], Field(max_length=140)]
 MajorCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{4,6}[A-Z]{0,2}$")]
 OccupationCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]-[0-9]{2}-[0-9]{2}-[0-9]{2}$")]
+# The enterprise's own code of an opening (岗位编号): any short text without "/" (preferences in
+# imports name an opening as 企业/岗位编号).
+OpeningCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40,
+                                               pattern=r"^[^/／]+$")]
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in both databases
 
 
@@ -207,6 +211,8 @@ class _OpeningFields(InputModel):
 
 class OpeningCreate(_OpeningFields):
     enterprise_id: Id
+    code: OpeningCode | None = Field(default=None, description="The enterprise's own code (岗位编号), unique "
+                                                               "within the enterprise.")
     title: Name
     description: LongText = ""
     required_skills: Tags = []
@@ -224,6 +230,7 @@ class OpeningCreate(_OpeningFields):
 
 
 class OpeningUpdate(_OpeningFields):
+    code: OpeningCode | None = None
     title: Name | None = None
     description: LongText | None = None
     required_skills: Tags | None = None
@@ -242,6 +249,7 @@ class OpeningUpdate(_OpeningFields):
 class OpeningRead(OutputModel):
     id: int
     enterprise_id: int
+    code: str | None
     title: str
     description: str
     required_skills: list[str]

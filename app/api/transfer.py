@@ -1,4 +1,5 @@
-"""Bulk import (CSV/XLSX upload) and export of students, openings, lecturers and course needs.
+"""Bulk import (CSV/XLSX upload), templates and export of every kind with columns (students, openings,
+lecturers, course needs, programs, enterprises, colleges).
 
 Included before the CRUD routers: ``/students/export`` must not reach ``/students/{object_id}``.
 """
@@ -6,6 +7,7 @@ Included before the CRUD routers: ``/students/export`` must not reach ``/student
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, Request, Response, UploadFile, status
@@ -14,7 +16,7 @@ from pydantic import Field
 from app.api.deps import PrincipalDep, SessionDep, StagedDep, StagedPrincipalDep
 from app.api.problems import PROBLEM_MEDIA_TYPE, FieldProblem, Problem, problem_responses
 from app.errors import PayloadTooLarge
-from app.services.imports import KINDS, ExportService, ImportReport, ImportService, RowError
+from app.services.imports import KINDS, ExportService, ImportMode, ImportReport, ImportService, RowError
 from app.settings import Settings
 from app.tabular import MEDIA_TYPES, FileType, read_table, write_csv, write_xlsx
 
@@ -66,13 +68,16 @@ def _import_endpoint(kind: str) -> Callable[..., ImportReport]:
         file: Annotated[UploadFile, File(description="A .csv (UTF-8 or GB18030) or .xlsx file; "
                                                      "row 1 names the columns.")],
         dry_run: Annotated[bool, Query(description="Validate every row and store nothing.")] = False,
+        mode: Annotated[ImportMode, Query(description="create: refuse rows whose natural key exists; upsert: "
+                                                      "update those rows (the columns the file fills) and create "
+                                                      "the others. Nothing is ever deleted.")] = ImportMode.CREATE,
     ) -> ImportReport:
         settings: Settings = request.app.state.settings
         table = read_table(_read_upload(file, settings), file.filename, file.content_type,
                            max_rows=settings.max_import_rows,
                            max_unzipped_bytes=settings.max_import_bytes * UNZIP_FACTOR)
         # Reading the file and checking every row can take many seconds: none of it holds the write lock.
-        checked = ImportService(unit.read, principal).check(kind, table, dry_run=dry_run)
+        checked = ImportService(unit.read, principal).check(kind, table, dry_run=dry_run, mode=mode)
         if dry_run:
             response.status_code = status.HTTP_200_OK
             return checked.report()
@@ -82,22 +87,41 @@ def _import_endpoint(kind: str) -> Callable[..., ImportReport]:
     return import_rows
 
 
+class Language(StrEnum):
+    EN = "en"
+    ZH_CN = "zh-CN"
+
+
+FormatQuery = Annotated[FileType, Query(alias="format", description="csv or xlsx")]
+LanguageQuery = Annotated[Language, Query(alias="lang", description="Headers in English (the field names) or "
+                                                                  "Chinese (学号, 姓名 …); both import.")]
+
+
+def spreadsheet(header: list[str], rows: list[list[Any]], file_format: FileType, name: str) -> Response:
+    body = write_csv(header, rows) if file_format is FileType.CSV else write_xlsx(header, rows, title=name)
+    return Response(
+        body, media_type=MEDIA_TYPES[file_format],
+        headers={"Content-Disposition": f'attachment; filename="{name}.{file_format.value}"',
+                 # Exports may hold personal data: keep them out of shared caches.
+                 "Cache-Control": "no-store"},
+    )
+
+
 def _export_endpoint(kind: str) -> Callable[..., Response]:
-    def export_rows(
-        session: SessionDep,
-        principal: PrincipalDep,
-        file_format: Annotated[FileType, Query(alias="format", description="csv or xlsx")] = FileType.CSV,
-    ) -> Response:
-        header, rows = ExportService(session, principal).table(kind)
-        body = write_csv(header, rows) if file_format is FileType.CSV else write_xlsx(header, rows, title=kind)
-        return Response(
-            body, media_type=MEDIA_TYPES[file_format],
-            headers={"Content-Disposition": f'attachment; filename="{kind}.{file_format.value}"',
-                     # Exports may hold personal data: keep them out of shared caches.
-                     "Cache-Control": "no-store"},
-        )
+    def export_rows(session: SessionDep, principal: PrincipalDep, file_format: FormatQuery = FileType.CSV,
+                    lang: LanguageQuery = Language.EN) -> Response:
+        header, rows = ExportService(session, principal).table(kind, lang.value)
+        return spreadsheet(header, rows, file_format, kind)
 
     return export_rows
+
+
+def _template_endpoint(kind: str) -> Callable[..., Response]:
+    def template(principal: PrincipalDep, file_format: FormatQuery = FileType.XLSX,
+                 lang: LanguageQuery = Language.ZH_CN) -> Response:
+        return spreadsheet(ExportService.template(kind, lang.value), [], file_format, f"{kind}-template")
+
+    return template
 
 
 def _export_doc() -> dict[int | str, dict[str, Any]]:
@@ -116,6 +140,10 @@ for _kind in KINDS:
         f"/{_kind}/import", _import_endpoint(_kind), methods=["POST"], response_model=ImportReport,
         status_code=status.HTTP_201_CREATED, responses=_import_responses(),
         summary=f"Import {_kind} from CSV or XLSX (all or nothing; ?dry_run=true to only check)", tags=[_kind],
+    )
+    router.add_api_route(
+        f"/{_kind}/import/template", _template_endpoint(_kind), methods=["GET"], response_class=Response,
+        responses=_export_doc(), summary=f"An empty {_kind} file to fill in (the header row only)", tags=[_kind],
     )
     router.add_api_route(
         f"/{_kind}/export", _export_endpoint(_kind), methods=["GET"], response_class=Response,

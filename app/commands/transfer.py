@@ -1,4 +1,5 @@
-"""``chanjiao import KIND FILE [--dry-run]`` and ``chanjiao export KIND --format csv|xlsx --out FILE``.
+"""``chanjiao import KIND FILE [--dry-run] [--mode create|upsert]``, ``chanjiao export KIND --format csv|xlsx
+--out FILE [--lang zh-CN|en]`` and ``chanjiao template KIND --out FILE [--lang zh-CN|en]``.
 
 Both run as the system principal (the machine's operator is an admin), through the same services
 as the API, inside one transaction: a failed import leaves nothing behind.
@@ -22,6 +23,19 @@ class TransferKind(StrEnum):
     OPENINGS = "openings"
     LECTURERS = "lecturers"
     COURSE_NEEDS = "course-needs"
+    PROGRAMS = "programs"
+    ENTERPRISES = "enterprises"
+    COLLEGES = "colleges"
+
+
+class Mode(StrEnum):
+    CREATE = "create"
+    UPSERT = "upsert"
+
+
+class Language(StrEnum):
+    ZH_CN = "zh-CN"
+    EN = "en"
 
 
 class ExportFormat(StrEnum):
@@ -46,12 +60,14 @@ def register(cli: typer.Typer) -> None:
         file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True,
                                     help="A .csv (UTF-8 or GB18030) or .xlsx file; row 1 names the columns."),
         dry_run: bool = typer.Option(False, "--dry-run", help="Check every row and store nothing."),
+        mode: Mode = typer.Option(Mode.CREATE, "--mode", help="create, or upsert: update the rows whose natural key "
+                                  "(学号, 岗位编号 …) exists and create the others; nothing is deleted."),
     ) -> None:
         """Import rows from CSV or XLSX: all or nothing; every bad row is listed."""
         from app.commands._db import session_factory
         from app.errors import ChanjiaoError
         from app.security import SYSTEM
-        from app.services.imports import ImportRejected, ImportService
+        from app.services.imports import ImportMode, ImportRejected, ImportService
         from app.settings import get_settings
         from app.tabular import read_table
 
@@ -63,7 +79,8 @@ def register(cli: typer.Typer) -> None:
             table = read_table(file.read_bytes(), file.name, max_rows=settings.max_import_rows,
                                max_unzipped_bytes=settings.max_import_bytes * 10)
             with session_factory().begin() as session:
-                report = ImportService(session, SYSTEM).run(kind.value, table, dry_run=dry_run)
+                report = ImportService(session, SYSTEM).run(kind.value, table, dry_run=dry_run,
+                                                            mode=ImportMode(mode.value))
         except ImportRejected as exc:
             report = exc.report
         except ChanjiaoError as exc:
@@ -79,13 +96,16 @@ def register(cli: typer.Typer) -> None:
             console.print(f"[green]{report.kind}: all {report.rows} row(s) are valid (dry run: nothing "
                           "stored)[/green]")
         else:
-            console.print(f"[green]{report.kind}: imported {report.created} row(s)[/green]")
+            console.print(f"[green]{report.kind}: imported {report.created} row(s)"
+                          + (f", updated {report.updated}, unchanged {report.unchanged}"
+                             if report.mode.value == "upsert" else "") + "[/green]")
 
     @cli.command("export")
     def export_rows(
         kind: TransferKind = typer.Argument(..., help="What to export."),
         file_format: ExportFormat = typer.Option(ExportFormat.CSV, "--format", help="csv or xlsx."),
         out: Path = typer.Option(..., "--out", dir_okay=False, help="File to write."),
+        lang: Language = typer.Option(Language.EN, "--lang", help="Headers in English or Chinese (学号 …)."),
     ) -> None:
         """Export every row of a kind as CSV (UTF-8 with BOM) or XLSX, formulas neutralised."""
         from app.commands._db import session_factory
@@ -94,8 +114,23 @@ def register(cli: typer.Typer) -> None:
         from app.tabular import write_csv, write_xlsx
 
         with session_factory().begin() as session:
-            header, rows = ExportService(session, SYSTEM).table(kind.value)
+            header, rows = ExportService(session, SYSTEM).table(kind.value, lang.value)
         body = write_csv(header, rows) if file_format is ExportFormat.CSV else write_xlsx(header, rows,
                                                                                           title=kind.value)
         out.write_bytes(body)
         console.print(f"[green]{kind.value}: exported {len(rows)} row(s) to {out}[/green]")
+
+    @cli.command("template")
+    def template(
+        kind: TransferKind = typer.Argument(..., help="What the file will hold."),
+        out: Path = typer.Option(..., "--out", dir_okay=False, help="File to write (.xlsx or .csv)."),
+        lang: Language = typer.Option(Language.ZH_CN, "--lang", help="Headers in Chinese (学号 …) or English."),
+    ) -> None:
+        """Write an empty import file of a kind: the header row, in the format the file name says."""
+        from app.services.imports import ExportService
+        from app.tabular import write_csv, write_xlsx
+
+        header = ExportService.template(kind.value, lang.value)
+        body = write_csv(header, []) if out.suffix.lower() == ".csv" else write_xlsx(header, [], title=kind.value)
+        out.write_bytes(body)
+        console.print(f"[green]{kind.value}: template with {len(header)} columns written to {out}[/green]")

@@ -52,3 +52,24 @@ def job_title_expander() -> JobTitleExpander:
     from matching.scoring.jobtitles import JobTitleExpander
 
     return JobTitleExpander(title_vocabulary())
+
+
+TRANSFER_COLUMNS = "transfer/columns.csv"
+TRANSFER_VALUES = "transfer/values.csv"
+
+
+def _rows(path: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(files(__name__).joinpath(path).read_text(encoding="utf-8"))))
+
+
+@cache
+def transfer_columns() -> tuple[dict[str, str], ...]:
+    """The columns of every import and export kind with their headers (``transfer/columns.csv``,
+    see its ATTRIBUTION.md), in template order."""
+    return tuple(_rows(TRANSFER_COLUMNS))
+
+
+@cache
+def transfer_values() -> tuple[dict[str, str], ...]:
+    """Words of yes/no cells and names of placement statuses (``transfer/values.csv``)."""
+    return tuple(_rows(TRANSFER_VALUES))

@@ -88,6 +88,11 @@ class OpeningRepository(Repository[Opening]):
     def has_placements(self, opening_id: int) -> bool:
         return bool(self.session.scalar(select(exists().where(Placement.opening_id == opening_id))))
 
+    def code_holder(self, enterprise_id: int, code: str) -> int | None:
+        """The enterprise's opening with this code (岗位编号), if any."""
+        return self.session.scalar(select(Opening.id).where(Opening.enterprise_id == enterprise_id,
+                                                            Opening.code == code))
+
 
 class StudentRepository(Repository[Student]):
     model = Student

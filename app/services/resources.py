@@ -139,6 +139,16 @@ class ResourceService(Generic[ModelT]):
         self._record("update", row, sorted(changes))
         return row
 
+    def precheck_update(self, row: ModelT, changes: dict[str, Any]) -> None:
+        """The checks ``update`` makes of these changes to ``row`` (reads only), so that an import
+        can report a refused update before it writes; ``update`` makes them again when it writes."""
+        self._require_role(self.writers, "update")
+        for key in self.non_nullable:
+            if key in changes and changes[key] is None:
+                raise field_error(key, f"{key} may not be null")
+        self._check_admin_only(row, changes)
+        self.check_update(row, dict(changes))
+
     def delete(self, object_id: int) -> None:
         self._require_role(self.deleters or self.writers, "delete")
         row = self._writable(object_id)
@@ -348,6 +358,7 @@ class OpeningService(ResourceService[Opening]):
         if not EnterpriseRepository(self.session).exists(data.enterprise_id):
             raise field_error("enterprise_id", f"enterprise {data.enterprise_id} does not exist")
         self._check_occupation(data.occupation_code)
+        self._check_code(data.enterprise_id, data.code, None)
         return Opening(**data.model_dump(mode="json", exclude={"period_start", "period_end"}),
                        period_start=data.period_start, period_end=data.period_end)
 
@@ -355,8 +366,18 @@ class OpeningService(ResourceService[Opening]):
         if code and OccupationRepository(self.session).get(code) is None:
             raise field_error("occupation_code", f"occupation {code} is not in the 大典 catalogue")
 
+    def _check_code(self, enterprise_id: int, code: str | None, own_id: int | None) -> None:
+        # The unique index refuses it too; this names the field (and the web form can mark it).
+        holder = OpeningRepository(self.session).code_holder(enterprise_id, code) if code else None
+        if holder is not None and holder != own_id:
+            raise Conflict(f"the enterprise already has an opening with code {code} (opening {holder})",
+                           extra={"errors": [{"loc": ["body", "code"], "msg": "code taken"}]},
+                           code="opening_code_taken", params={"code": code})
+
     def check_update(self, row: Opening, changes: dict[str, Any]) -> None:
         self._check_occupation(changes.get("occupation_code"))
+        if changes.get("code"):
+            self._check_code(row.enterprise_id, changes["code"], row.id)
         start = changes.get("period_start", row.period_start)
         end = changes.get("period_end", row.period_end)
         if start and end and end < start:

@@ -122,8 +122,9 @@ def test_import_commits_every_row_with_audit(app_client: TestClient, world: Worl
     ])
     response = _upload(app_client, world, "students", data)
     assert response.status_code == 201, response.text
-    assert response.json() | {"errors": []} == {"kind": "students", "dry_run": False, "rows": 2, "created": 2,
-                                                 "valid": 2, "error_count": 0, "errors": []}
+    assert response.json() | {"errors": []} == {"kind": "students", "dry_run": False, "mode": "create", "rows": 2,
+                                                 "created": 2, "updated": 0, "unchanged": 0, "valid": 2,
+                                                 "error_count": 0, "errors": []}
     listed = app_client.get(f"{API}/students", params={"program_id": program}, headers=world.h("college_a"))
     items = {s["student_no"]: s for s in listed.json()["items"]}
     assert items["2027001"]["skills"] == ["Python", "SQL"]
@@ -145,8 +146,9 @@ def test_one_bad_row_rolls_back_the_whole_import(app_client: TestClient, world: 
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
     problem = response.json()
-    assert problem["errors"] == [{"row": 12, "column": "grade",
-                                  "message": "Input should be less than or equal to 100"}]
+    assert [{k: e[k] for k in ("row", "column", "message", "type")} for e in problem["errors"]] == [
+        {"row": 12, "column": "grade", "message": "Input should be less than or equal to 100",
+         "type": "less_than_equal"}]
     assert (problem["created"], problem["valid"], problem["error_count"]) == (0, 10, 1)
     assert _count(session, Student) == before
 
@@ -396,8 +398,8 @@ def test_export_neutralises_formulas_and_round_trips(app_client: TestClient, wor
     response = app_client.get(f"{API}/openings/export", params={"format": "xlsx"}, headers=world.h("admin"))
     assert response.headers["content-type"] == XLSX_TYPE
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).worksheets[0]
-    title = sheet.cell(row=2, column=3)
-    assert (sheet.cell(row=1, column=3).value, title.value, title.data_type) == ("title", "'" + payload, "s")
+    title = sheet.cell(row=2, column=2)  # code, title, enterprise, ...: names, never ids
+    assert (sheet.cell(row=1, column=2).value, title.value, title.data_type) == ("title", "'" + payload, "s")
 
     # The export is importable as it stands: the id column is ignored, the neutralising undone.
     again = _upload(app_client, world, "openings", response.content, who="enterprise_a", filename="o.xlsx",
