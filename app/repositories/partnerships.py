@@ -93,6 +93,30 @@ class PartnershipRepository(Repository[Partnership]):
         """The programs whose students the partnership serves (a program lasts across terms)."""
         return sorted(pp.program_id for pp in partnership.programs)
 
+    def student_programs(self, student_ids: Iterable[int]) -> dict[int, int]:
+        wanted = sorted(set(student_ids))
+        if not wanted:
+            return {}
+        return dict(self.session.execute(select(Student.id, Student.program_id).where(Student.id.in_(wanted)))
+                    .tuples().all())
+
+    def live_programs_at(self, opening_ids: Iterable[int], term: str, live: Collection[str],
+                         ) -> list[tuple[int, int]]:
+        """(opening id, program id) of each live internship placement at these openings in ``term``."""
+        wanted = sorted(set(opening_ids))
+        if not wanted:
+            return []
+        stmt = (select(Placement.opening_id, Student.program_id).join(Student, Student.id == Placement.student_id)
+                .where(Placement.opening_id.in_(wanted), Placement.term == term, Placement.status.in_(list(live))))
+        return [(int(o or 0), int(p)) for o, p in self.session.execute(stmt).all()]
+
+    def in_force_ids(self, ids: Iterable[int]) -> set[int]:
+        wanted = sorted(set(ids))
+        if not wanted:
+            return set()
+        return set(self.session.scalars(select(Partnership.id).where(
+            Partnership.id.in_(wanted), Partnership.status.in_([PartnershipStatus.AGREED, PartnershipStatus.ACTIVE]))))
+
     # ------------------------------------------------------------------ report figures
 
     def placements_at(self, enterprise_id: int, program_ids: Collection[int], term: str | None,

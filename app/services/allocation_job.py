@@ -36,6 +36,7 @@ from app.repositories.runs import RunRepository
 from app.run_schemas import RunParameters, RunScope
 from app.services.alliance_scope import resolve_scope
 from app.services.ledger import Ledger
+from app.services.partnership_seats import seat_commitments
 from app.services.scoring_context import ScoringContext, scoring_context
 from app.translate import (
     course_need_profile,
@@ -66,6 +67,7 @@ from matching.allocation import (
 from matching.allocation.instance import internship_instance as build_internship_instance
 from matching.allocation.instance import with_seats
 from matching.allocation.kpis import internship_kpis, lecturer_kpis
+from matching.allocation.reservations import Commitment, apply_commitments
 from matching.domain import CourseNeedProfile, LecturerProfile, OpeningProfile, ProgramProfile, StudentProfile
 from matching.scoring import Candidates, Pairing, TextSpace, score_lecturers_for_course, top_k_openings_per_student
 from matching.scoring.candidates import merge_candidates, scoring_corpus
@@ -91,6 +93,8 @@ class InternshipInputs:
     # placements of earlier rounds by (student, opening), and the intern shares applied.
     carried: dict[tuple[str, str], int] = field(default_factory=dict)
     basis: dict[str, Any] = field(default_factory=dict)
+    # Seats partnerships (order classes, apprenticeships) hold for their programs this term.
+    commitments: list[Commitment] = field(default_factory=list)
 
 
 @dataclass
@@ -170,6 +174,8 @@ def load_internship_inputs(session: Session, run: AllocationRun, *, staff_share:
             LedgerRepository(session).chain_ids(run)[1:]), inputs)
     inputs.basis = {"locked_placement_ids": sorted(inputs.carried.values()), "staff_share": staff_share,
                     "post_share": post_share}
+    inputs.commitments = seat_commitments(session, scope.term, sorted(program_rows),
+                                          sorted({o.enterprise_id for o in openings}), run.round)
     return inputs
 
 
@@ -237,7 +243,11 @@ def internship_instance(inputs: InternshipInputs, run_mode: RunMode, params: Run
         locks=[*inputs.locks, *((str(s), str(o)) for s, o in params.pinned)])
     unscorable = [{"id": u.id, "reasons": ["no_candidates"], "detail": u.reason}
                   for u in found.unscorable_students]
-    return built.problem, internship_params(run_mode, params, built.locks), unscorable
+    problem = apply_commitments(built.problem, inputs.commitments)
+    if problem.reservations:  # re-checked at publication against the partnerships then in force
+        inputs.basis["reservations"] = [[r.partnership, r.opening, sorted(r.programs), r.seats]
+                                        for r in problem.reservations]
+    return problem, internship_params(run_mode, params, built.locks), unscorable
 
 
 # Reports a phase's progress as (parts done, parts in all); may raise to abort the run.
@@ -341,6 +351,10 @@ def input_digest(problem: InternshipProblem | LecturerProblem, solver_params: An
     h = hashlib.sha256()
     for name in sorted(problem.__dataclass_fields__):
         value = getattr(problem, name)
+        if name == "reservations":
+            if not value:
+                continue  # the digests of problems without reservations are what they always were
+            value = [[r.partnership, r.opening, sorted(r.programs), r.seats] for r in value]
         h.update(name.encode())
         if isinstance(value, np.ndarray):
             h.update(np.ascontiguousarray(value).tobytes())
@@ -371,7 +385,8 @@ def internship_outcome(problem: InternshipProblem, params: InternshipParams, res
     placements = _placed(violations, result.assigned_pair, problem.student_ids, problem.opening_ids,
                          problem.pair_opening, problem.pair_score)
     college_of = {s.id: s.college_id for s in inputs.students}
-    unplaced = [{"id": u.id, "college_id": u.group, "reasons": [r.value for r in u.reasons]} for u in result.unplaced]
+    unplaced = [{"id": u.id, "college_id": u.group, "reasons": [r.value for r in u.reasons],
+                 **({"partnerships": list(u.partnerships)} if u.partnerships else {})} for u in result.unplaced]
     unplaced += [{**u, "college_id": college_of.get(u["id"], "")} for u in unscorable]
     # The seats the scope offers (a stable run solved with the caps turned into seats).
     seats = np.array([o.seats for o in inputs.openings], dtype=np.int64)

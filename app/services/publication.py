@@ -12,10 +12,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.db.models import AllocationRun, RunKind
+from app.db.models import LIVE_PLACEMENT_STATUSES, AllocationRun, RunKind
 from app.repositories.ledger import LedgerRepository
+from app.repositories.partnerships import PartnershipRepository
 from app.run_schemas import RunParameters, RunScope
 from app.services.alliance_scope import resolve_scope
+from matching.allocation.problem import Reservation
 from matching.allocation.recheck import (
     CourseNeedNow,
     Finding,
@@ -85,9 +87,32 @@ def _internship_findings(repo: LedgerRepository, run: AllocationRun, params: Run
     live_by_enterprise = {str(e): n for e, n in
                           repo.enterprise_live_counts((int(e) for e in caps), run.term).items()}
     refused = {(str(s), str(o)) for s, o in repo.declined_pairs(chain)}
+    reservations, programs, live_programs = _reservations_now(repo.session, run, pairs)
     return recheck_internships([(str(s), str(o)) for s, o in pairs], openings, students, frame,
                                enterprise_cap=caps, enterprise_live=live_by_enterprise,
-                               current_elsewhere=elsewhere, refused_pairs=refused)
+                               current_elsewhere=elsewhere, refused_pairs=refused, reservations=reservations,
+                               student_programs=programs, live_programs=live_programs)
+
+
+def _reservations_now(session: Session, run: AllocationRun, pairs: list[tuple[int, int]],
+                      ) -> tuple[list[Reservation], dict[str, str], dict[str, list[str]]]:
+    """The solve's reservations whose partnerships are still in force, the proposed students'
+    programs today, and the programs of the students holding a seat at those openings."""
+    stored = (run.basis or {}).get("reservations") or []
+    if not stored:
+        return [], {}, {}
+    repo = PartnershipRepository(session)
+    named = {int(part) for name, *_ in stored for part in str(name).split("+") if part.isdigit()}
+    in_force = {str(i) for i in repo.in_force_ids(named)}
+    reservations = [Reservation(str(name), str(opening), frozenset(str(p) for p in programs), int(seats))
+                    for name, opening, programs, seats in stored
+                    if any(part in in_force for part in str(name).split("+"))]
+    programs = {str(s): str(p) for s, p in repo.student_programs(s for s, _ in pairs).items()}
+    live: dict[str, list[str]] = {}
+    for opening, program in repo.live_programs_at((int(r.opening) for r in reservations), run.term,
+                                                  LIVE_PLACEMENT_STATUSES):
+        live.setdefault(str(opening), []).append(str(program))
+    return reservations, programs, live
 
 
 def _lecturer_findings(repo: LedgerRepository, run: AllocationRun, frame: InternshipScope,

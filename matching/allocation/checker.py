@@ -64,6 +64,44 @@ def check_enterprise_caps(problem: InternshipProblem, assigned_pair: IntArray) -
     return out
 
 
+def check_reservations(problem: InternshipProblem, assigned_pair: IntArray) -> list[str]:
+    """Seats reserved for a partnership's programs are held by no one else: at each opening, the
+    students outside every reservation's programs, plus the partner students beyond their
+    reservation, fit into the seats the opening does not reserve (counted here, not expanded)."""
+    if not problem.reservations:
+        return []
+    students, pairs = _placed(problem, assigned_pair)
+    program_of = [problem.program_ids[p] for p in problem.student_program.tolist()]
+    held: dict[str, list[str]] = {}
+    for s, o in zip(students.tolist(), problem.pair_opening[pairs].tolist(), strict=True):
+        held.setdefault(problem.opening_ids[o], []).append(program_of[s])
+    seats = dict(zip(problem.opening_ids, problem.opening_seats.tolist(), strict=True))
+    at: dict[str, list[tuple[str, frozenset[str], int]]] = {}
+    for r in problem.reservations:
+        at.setdefault(r.opening, []).append((r.partnership, r.programs, r.seats))
+    out = []
+    for opening, rs in sorted(at.items()):
+        reserved = sum(n for _, _, n in rs)
+        if opening not in seats or reserved > seats[opening]:
+            out.append(f"opening {opening} reserves {reserved} seats of {seats.get(opening, 0)}")
+            continue
+        programs = Counter(held.get(opening, []))
+        covered: set[str] = set()
+        beyond = 0
+        for _, members, n in rs:
+            if covered & members:
+                out.append(f"opening {opening}: reservations share programs {sorted(covered & members)}")
+            covered |= members
+            beyond += max(0, sum(programs[p] for p in members) - n)
+        others = sum(c for p, c in programs.items() if p not in covered)
+        free = seats[opening] - reserved
+        if others + beyond > free:
+            names = ", ".join(sorted({name for name, _, _ in rs}))
+            out.append(f"opening {opening}: {others} students outside partnership {names} and {beyond} beyond "
+                       f"its reservation hold more than the {free} seats it does not reserve")
+    return out
+
+
 def check_quotas(problem: InternshipProblem, params: InternshipParams, assigned_pair: IntArray) -> list[str]:
     if not params.quotas and params.default_quota is None:
         return []
@@ -167,10 +205,13 @@ def check_internships(problem: InternshipProblem, params: InternshipParams, assi
     problems += check_seats(problem, assigned_pair)
     problems += check_enterprise_caps(problem, assigned_pair)
     problems += check_quotas(problem, params, assigned_pair)
+    problems += check_reservations(problem, assigned_pair)
     if check_floors_and_stability:
         problems += check_locks_and_forbidden(problem, params, assigned_pair)
         problems += check_floors(problem, params, assigned_pair)
-        if params.mode == Mode.STABLE:
+        # With reservations stability is a property of the seat types (reserved and free seats of
+        # an opening), which solve_internships checks on that expansion of the problem.
+        if params.mode == Mode.STABLE and not problem.reservations:
             blocking = count_blocking_pairs(problem, assigned_pair, params.seed, params.forbidden,
                                             params.locks, prefs)
             if blocking:

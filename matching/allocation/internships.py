@@ -30,8 +30,11 @@ from matching.allocation.problem import (
     ProblemError,
     Proposer,
     Status,
+    Unplaced,
+    UnplacedReason,
 )
 from matching.allocation.reasons import unplaced_reasons
+from matching.allocation.reservations import expand, lock_conflicts, validate_reservations
 from matching.allocation.solvers.flow import seats_only_optimum, solve_flow
 from matching.allocation.solvers.quota import (
     QuotaOutcome,
@@ -407,8 +410,13 @@ def solve_internships(problem: InternshipProblem, params: InternshipParams,
     through ``executor`` (inline by default); results are identical for every executor.  In stable
     mode the stable matching is exact (``bound == objective``); the unconstrained optimum and the
     price of stability are in ``stats`` unless ``params.price_of_stability`` is off.
+    Seats a partnership reserved (``problem.reservations``) go to its programs' students only; such
+    problems are solved as seat types (:mod:`matching.allocation.reservations`) and checked on both
+    the seat types and the original problem.
     Raises :class:`~matching.allocation.checker.CheckFailedError` if a solver broke a rule.
     """
+    if problem.reservations:
+        return _solve_reserved(problem, params, executor)
     started = time.monotonic()
     deadline = started + params.time_limit_s
     prefs: StrictPreferences | None = None
@@ -489,3 +497,64 @@ def solve_internships(problem: InternshipProblem, params: InternshipParams,
         blocking_pairs=0,
         stats=stats,
     )
+
+
+def _solve_reserved(problem: InternshipProblem, params: InternshipParams,
+                    executor: Executor | None) -> InternshipResult:
+    """Solve the seat types, map the result back, check it, and name the partnerships in reasons."""
+    started = time.monotonic()
+    by_opening = validate_reservations(problem)
+    conflicts = lock_conflicts(problem, params)
+    if conflicts:
+        return InternshipResult(Status.INFEASIBLE, np.full(problem.n_students, -1, dtype=np.int64), 0, 0, 0.0,
+                                time.monotonic() - started, "precheck", tuple(conflicts))
+    expansion = expand(problem, params)
+    inner = solve_internships(expansion.problem, expansion.params, executor)
+    assigned = np.full(problem.n_students, -1, dtype=np.int64)
+    placed_now = inner.assigned_pair >= 0
+    assigned[placed_now] = expansion.pair_origin[inner.assigned_pair[placed_now]]
+    solved = inner.status in (Status.OPTIMAL, Status.FEASIBLE)
+    violations = check_internships(problem, params, assigned.astype(np.int64), check_floors_and_stability=solved)
+    if violations:
+        raise CheckFailedError("; ".join(violations[:10]))
+    conflicts = list(inner.conflicts)
+    if inner.status == Status.INFEASIBLE:
+        for o, ks in sorted(by_opening.items()):
+            for k in ks:
+                r = problem.reservations[k]
+                conflicts.append(f"{r.seats} of the {int(problem.opening_seats[o])} seats of opening "
+                                 f"{problem.opening_ids[o]} are reserved for partnership {r.partnership}'s programs")
+    unplaced = _reserved_reasons(problem, by_opening, assigned.astype(np.int64), inner.unplaced) if solved else ()
+    placed = assigned[assigned >= 0]
+    return dataclasses.replace(inner, assigned_pair=assigned.astype(np.int64), conflicts=tuple(conflicts),
+                               unplaced=unplaced, total_fit=float(problem.pair_score[placed].sum()),
+                               wall_time_s=time.monotonic() - started)
+
+
+def _reserved_reasons(problem: InternshipProblem, by_opening: dict[int, list[int]], assigned: IntArray,
+                      unplaced: tuple[Unplaced, ...]) -> tuple[Unplaced, ...]:
+    """``reserved`` (with the partnerships) for a student who had a candidate opening whose free
+    seats were taken while seats of it stayed held for a partnership the student is not part of."""
+    if not unplaced:
+        return unplaced
+    program = problem.student_program
+    placed = np.flatnonzero(assigned >= 0)
+    used = np.bincount(problem.pair_opening[assigned[placed]], minlength=problem.n_openings)
+    student_index = {sid: i for i, sid in enumerate(problem.student_ids)}
+    out = []
+    for u in unplaced:
+        s = student_index[u.id]
+        names: set[str] = set()
+        for a in np.flatnonzero(problem.pair_student == s).tolist():
+            o = int(problem.pair_opening[a])
+            ks = by_opening.get(o, [])
+            own = problem.program_ids[int(program[s])]
+            if ks and used[o] < problem.opening_seats[o] and not any(
+                    own in problem.reservations[k].programs for k in ks):
+                names |= {problem.reservations[k].partnership for k in ks}
+        if names:
+            reasons = (*u.reasons, UnplacedReason.RESERVED)
+            out.append(Unplaced(u.id, u.group, reasons, tuple(sorted(names))))
+        else:
+            out.append(u)
+    return tuple(out)

@@ -51,6 +51,7 @@ class UnplacedReason(enum.StrEnum):
     NOT_RANKED = "not_ranked"  # stable mode: one side did not rank the pair
     QUOTA = "quota"  # the (college, enterprise) quota of a candidate was exhausted
     NO_CANDIDATES = "no_candidates"  # the student has no candidate opening at all
+    RESERVED = "reserved"  # a candidate opening's free seats were taken, the rest held for a partnership
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,22 @@ class Quota:
     college: str
     enterprise: str
     max_students: int
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """``seats`` seats of opening ``opening`` held for the students of ``programs``: what a
+    partnership (an order class, an apprenticeship) named ``partnership`` committed.
+
+    Students of other programs may hold at most the opening's seats minus its reservations; a
+    partner student beyond its reservation competes for those free seats like anyone.  Reservations
+    at one opening cover disjoint programs.
+    """
+
+    partnership: str
+    opening: str
+    programs: frozenset[str]
+    seats: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +142,8 @@ class InternshipProblem:
     pair_opening_rank: Int32Array
     student_ranks_given: bool = False
     opening_ranks_given: bool = False
+    # Seats held for partnerships' programs (:class:`Reservation`); none by default.
+    reservations: tuple[Reservation, ...] = ()
 
     @property
     def n_students(self) -> int:
@@ -179,6 +198,8 @@ class Unplaced:
     id: str
     group: str  # college of a student, college of a course need
     reasons: tuple[UnplacedReason, ...]
+    # With ``reserved``: the partnerships whose reserved seats the student could not take.
+    partnerships: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)

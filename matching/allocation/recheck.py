@@ -13,6 +13,8 @@ from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from matching.allocation.problem import Reservation
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -68,11 +70,17 @@ def recheck_internships(
     enterprise_live: Mapping[str, int],
     current_elsewhere: Mapping[str, str],
     refused_pairs: Collection[tuple[str, str]] = (),
+    reservations: Sequence[Reservation] = (),
+    student_programs: Mapping[str, str] | None = None,
+    live_programs: Mapping[str, Sequence[str]] | None = None,
 ) -> list[Finding]:
     """Every reason these (student, opening) proposals can no longer be published.
 
     ``current_elsewhere`` maps a student to a placement it holds outside this publication;
-    ``refused_pairs`` are pairs declined or withdrawn in earlier rounds.
+    ``refused_pairs`` are pairs declined or withdrawn in earlier rounds.  ``reservations`` are the
+    seats partnerships in force hold (with ``student_programs`` of the proposed students and the
+    programs of the students already holding a seat, ``live_programs``, by opening): the offers and
+    the live placements of other programs must fit into the seats an opening does not reserve.
     """
     findings: list[Finding] = []
     offers: Counter[str] = Counter()
@@ -120,6 +128,8 @@ def recheck_internships(
                 "seats_exceeded",
                 f"{opening.label}: {count} offers and {opening.live} accepted placements, {opening.seats} seats now",
                 {"opening": opening.label, "offers": count, "live": opening.live, "seats": opening.seats}))
+    findings += _reservation_findings(proposals, openings, reservations, student_programs or {},
+                                      live_programs or {})
     for enterprise_id, count in sorted(by_enterprise.items()):
         cap = enterprise_cap.get(enterprise_id)
         live = enterprise_live.get(enterprise_id, 0)
@@ -128,6 +138,37 @@ def recheck_internships(
                 "enterprise_cap_exceeded",
                 f"enterprise {enterprise_id}: {count} offers and {live} accepted placements, at most {cap} interns",
                 {"enterprise": enterprise_id, "offers": count, "live": live, "cap": cap}))
+    return findings
+
+
+def _reservation_findings(proposals: Sequence[tuple[str, str]], openings: Mapping[str, OpeningNow],
+                          reservations: Sequence[Reservation], student_programs: Mapping[str, str],
+                          live_programs: Mapping[str, Sequence[str]]) -> list[Finding]:
+    at: dict[str, list[Reservation]] = {}
+    for r in reservations:
+        at.setdefault(r.opening, []).append(r)
+    held: dict[str, list[str]] = {oid: list(live_programs.get(oid, ())) for oid in at}
+    for student_id, opening_id in proposals:
+        if opening_id in at:
+            held[opening_id].append(student_programs.get(student_id, ""))
+    findings = []
+    for opening_id, rs in sorted(at.items()):
+        opening = openings.get(opening_id)
+        if opening is None:
+            continue
+        counts = Counter(held[opening_id])
+        reserved = sum(r.seats for r in rs)
+        covered = set().union(*(r.programs for r in rs))
+        beyond = sum(max(0, sum(counts[p] for p in r.programs) - r.seats) for r in rs)
+        others = sum(n for p, n in counts.items() if p not in covered)
+        free = max(opening.seats - reserved, 0)
+        if others + beyond > free:
+            names = ", ".join(sorted({r.partnership for r in rs}))
+            findings.append(Finding(
+                "reserved_seats_taken",
+                f"{opening.label}: {others + beyond} students outside partnership {names}'s reservation would hold "
+                f"more than the {free} seats it does not reserve",
+                {"opening": opening.label, "partnership": names, "held": others + beyond, "free": free}))
     return findings
 
 

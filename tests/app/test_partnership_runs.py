@@ -39,3 +39,68 @@ def test_an_alliance_is_a_run_scope(app_client: TestClient, world: World, market
     response = app_client.post(f"{API}/allocation-runs", json={"kind": "internship", "scope": {
         "term": TERM, "alliance_id": empty}}, headers=world.h("admin"))
     assert response.status_code == 422 and "no member" in response.text
+
+
+def _order_class(client: TestClient, world: World, ids: dict[str, Any], *, seats: int = 3,
+                 release: bool = False) -> int:
+    """College B's big-data program and enterprise A: an order class holding ``seats`` seats, agreed."""
+    body = {"name": "云数订单班", "college_id": world.college_b.id, "enterprise_id": world.enterprise_a.id,
+            "program_ids": [ids["programs"]["college_b"]["id"]], "forms": ["order_class"],
+            "release_unused": release, "terms": [{"term": TERM, "reserved_seats": seats}]}
+    created = client.post(f"{API}/partnerships", json=body, headers=world.h("college_b"))
+    assert created.status_code == 201, created.text
+    pid = int(created.json()["id"])
+    assert client.post(f"{API}/partnerships/{pid}/agree", headers=world.h("enterprise_a")).status_code == 200
+    return pid
+
+
+def _placed_at(client: TestClient, world: World, run_id: int) -> list[tuple[int, int]]:
+    items = client.get(f"{API}/allocation-runs/{run_id}/placements", headers=world.h("scheduler"),
+                       params={"limit": 500}).json()["items"]
+    return [(p["student_id"], p["opening_id"]) for p in items if p["status"] in ("proposed", "published")]
+
+
+def test_an_order_class_holds_its_seats_for_its_programs(app_client: TestClient, world: World,
+                                                         market: dict[str, Any], worker: Worker) -> None:  # noqa: F811
+    openings_a = {v for (who, _), v in market["openings"].items() if who == "enterprise_a"}
+    students_a = {v for (who, _), v in market["students"].items() if who == "college_a"}
+    before = _run(app_client, world, worker)
+    assert any(s in students_a and o in openings_a for s, o in _placed_at(app_client, world, before["id"]))
+    pid = _order_class(app_client, world, market)
+    run = _run(app_client, world, worker, scope={"term": TERM, "province": "贵州"})
+    assert run["status"] == "succeeded", run
+    # College A's students are not partner students: enterprise A's three seats are all reserved.
+    assert not [(s, o) for s, o in _placed_at(app_client, world, run["id"]) if o in openings_a]
+    unplaced = app_client.get(f"{API}/allocation-runs/{run['id']}/unplaced", headers=world.h("scheduler")).json()
+    reasons = {u["id"]: u for u in unplaced}
+    assert reasons and all("reserved" in u["reasons"] for u in reasons.values())
+    stored = app_client.get(f"{API}/allocation-runs/{run['id']}", headers=world.h("scheduler")).json()
+    assert stored["input_digest"] != before["input_digest"]
+    del pid
+
+
+def test_unused_seats_go_to_others_in_a_later_round_only_when_released(
+        app_client: TestClient, world: World, market: dict[str, Any], worker: Worker) -> None:  # noqa: F811
+    openings_a = {v for (who, _), v in market["openings"].items() if who == "enterprise_a"}
+    _order_class(app_client, world, market, seats=3, release=True)
+    first = _run(app_client, world, worker, scope={"term": TERM, "province": "贵州"})
+    assert not [o for _, o in _placed_at(app_client, world, first["id"]) if o in openings_a]
+    assert app_client.post(f"{API}/allocation-runs/{first['id']}/publish",
+                           headers=world.h("scheduler")).status_code == 200
+    second = _run(app_client, world, worker, scope={"term": TERM, "province": "贵州"},
+                  supplementary_to=first["id"])
+    assert second["status"] == "succeeded", second
+    assert [o for _, o in _placed_at(app_client, world, second["id"]) if o in openings_a]
+
+
+def test_an_ended_partnership_holds_no_seats(
+        app_client: TestClient, world: World, market: dict[str, Any], worker: Worker) -> None:  # noqa: F811
+    """Held while agreed; once ended the next run gives the seats to anyone."""
+    pid = _order_class(app_client, world, market)
+    run = _run(app_client, world, worker, scope={"term": TERM, "province": "贵州"})
+    openings_a = {v for (who, _), v in market["openings"].items() if who == "enterprise_a"}
+    assert not [o for _, o in _placed_at(app_client, world, run["id"]) if o in openings_a]
+    assert app_client.post(f"{API}/partnerships/{pid}/end", headers=world.h("college_b")).status_code == 200
+    ended = _run(app_client, world, worker, scope={"term": TERM, "province": "贵州", "college_ids": [
+        world.college_a.id]})
+    assert [o for _, o in _placed_at(app_client, world, ended["id"]) if o in openings_a]
