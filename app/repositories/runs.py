@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Executable, Row, and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from app.db.base import utcnow
@@ -34,6 +35,11 @@ from app.security import Principal
 
 # Colleges and enterprises see their placements once published, whatever became of them since.
 VISIBLE_AFTER_PUBLICATION = tuple(s for s in PlacementStatus if s is not PlacementStatus.PROPOSED)
+
+# Rows per multi-row INSERT of placements (SQLite; PostgreSQL uses COPY), and rows fetched per
+# round trip when a run's inputs are streamed.
+INSERT_BATCH = 5000
+STREAM_BATCH = 20_000
 
 
 class RunRepository:
@@ -140,10 +146,33 @@ class RunRepository:
     # -- placements
 
     def insert_placements(self, rows: Iterable[dict[str, Any]]) -> int:
-        batch = list(rows)
-        for start in range(0, len(batch), 5000):
-            self.session.execute(insert(Placement), batch[start:start + 5000])
-        return len(batch)
+        """Insert a run's proposals in the caller's transaction, streaming ``rows``: COPY on
+        PostgreSQL, batched multi-row inserts elsewhere.  Returns how many were written."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            return self._copy_placements(rows)
+        written = 0
+        iterator = iter(rows)
+        while batch := list(itertools.islice(iterator, INSERT_BATCH)):
+            self.session.execute(insert(Placement), batch)
+            written += len(batch)
+        return written
+
+    def _copy_placements(self, rows: Iterable[dict[str, Any]]) -> int:
+        # COPY skips the ORM's Python-side defaults: every column that has one is given here.
+        now = utcnow()
+        defaults = {"lecturer_id": None, "course_need_id": None, "student_id": None, "opening_id": None,
+                    "created_at": now, "updated_at": now}
+        columns = ("run_id", "kind", "student_id", "opening_id", "lecturer_id", "course_need_id", "term", "score",
+                   "status", "locked", "created_at", "updated_at")
+        # The session's own connection, so the rows are part of its transaction (and its rollback).
+        raw: Any = self.session.connection().connection.driver_connection
+        written = 0
+        with raw.cursor() as cursor, cursor.copy(f"COPY placements ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                values = {**defaults, **row}
+                copy.write_row(tuple(values[c] for c in columns))
+                written += 1
+        return written
 
     def placements_of(self, run_id: int, chain: Sequence[int] | None = None) -> list[Placement]:
         """The run's own placements; with its ``chain`` (the run and its earlier rounds), also the
@@ -253,24 +282,29 @@ class RunRepository:
             stmt = stmt.where(College.id.in_(college_ids))
         return list(self.session.scalars(stmt).unique())
 
-    def student_rows(self, program_ids: Sequence[int]) -> list[Row[Any]]:
+    def student_rows(self, program_ids: Sequence[int]) -> Iterator[Row[Any]]:
         """What allocation needs of each student, as plain rows (no personal data, no ORM objects:
         a province holds hundreds of thousands of students)."""
         if not program_ids:
-            return []
+            return iter(())
         stmt = (select(Student.id, Student.program_id, Student.skills, Student.certificates, Student.grade,
                        Student.province, Student.city)
                 .where(Student.program_id.in_(program_ids)).order_by(Student.id))
-        return list(self.session.execute(stmt))
+        return self._streamed(stmt)
 
-    def preference_rows(self, program_ids: Sequence[int]) -> list[Row[Any]]:
+    def preference_rows(self, program_ids: Sequence[int]) -> Iterator[Row[Any]]:
         """(student id, opening id, rank) of the students of these programs."""
         if not program_ids:
-            return []
+            return iter(())
         stmt = (select(StudentPreference.student_id, StudentPreference.opening_id, StudentPreference.rank)
                 .join(Student, Student.id == StudentPreference.student_id)
                 .where(Student.program_id.in_(program_ids)))
-        return list(self.session.execute(stmt))
+        return self._streamed(stmt)
+
+    def _streamed(self, stmt: Executable) -> Iterator[Row[Any]]:
+        """The rows of ``stmt`` in batches (a server-side cursor on PostgreSQL), so a national scope
+        never sits in memory twice, as rows and as profiles.  Consume it inside the transaction."""
+        return iter(self.session.execute(stmt.execution_options(yield_per=STREAM_BATCH)))
 
     def scope_openings(self, term: str, province: str | None, enterprise_ids: Sequence[int]) -> list[Opening]:
         stmt = select(Opening).where(Opening.term == term).order_by(Opening.id)

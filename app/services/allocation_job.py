@@ -13,7 +13,7 @@ import json
 import math
 import threading
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Protocol
 
@@ -551,6 +551,21 @@ def placements_digest(kind: RunKind, placements: Sequence[tuple[str, str, float]
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _proposal_rows(run: AllocationRun, solved: Solved) -> Iterator[dict[str, Any]]:
+    """The run's new proposals as rows, made one at a time as the store writes them."""
+    for a, b, score in solved.placements:
+        if solved.kind == RunKind.INTERNSHIP:
+            if (a, b) in solved.carried:
+                continue
+            yield {"run_id": run.id, "kind": RunKind.INTERNSHIP.value, "student_id": int(a), "opening_id": int(b),
+                   "term": run.term, "score": min(1.0, max(0.0, score)), "status": PlacementStatus.PROPOSED.value,
+                   "locked": False}
+        else:
+            yield {"run_id": run.id, "kind": RunKind.LECTURER.value, "course_need_id": int(a), "lecturer_id": int(b),
+                   "term": run.term, "score": min(1.0, max(0.0, score)), "status": PlacementStatus.PROPOSED.value,
+                   "locked": False}
+
+
 def store(session: Session, run: AllocationRun, solved: Solved, phase_times: dict[str, float],
           wall_time_s: float) -> None:
     """Write the run's new proposals and KPIs in the caller's one transaction, and finish it.
@@ -561,19 +576,7 @@ def store(session: Session, run: AllocationRun, solved: Solved, phase_times: dic
     repo = RunRepository(session)
     values: dict[str, Any] = {}
     if solved.status in (Status.OPTIMAL, Status.FEASIBLE):
-        rows = []
-        for a, b, score in solved.placements:
-            if solved.kind == RunKind.INTERNSHIP:
-                if (a, b) in solved.carried:
-                    continue
-                rows.append({"run_id": run.id, "kind": RunKind.INTERNSHIP.value, "student_id": int(a),
-                             "opening_id": int(b), "term": run.term, "score": min(1.0, max(0.0, score)),
-                             "status": PlacementStatus.PROPOSED.value, "locked": False})
-            else:
-                rows.append({"run_id": run.id, "kind": RunKind.LECTURER.value, "course_need_id": int(a),
-                             "lecturer_id": int(b), "term": run.term, "score": min(1.0, max(0.0, score)),
-                             "status": PlacementStatus.PROPOSED.value, "locked": False})
-        repo.insert_placements(rows)
+        repo.insert_placements(_proposal_rows(run, solved))
         target = RunStatus.SUCCEEDED
     elif solved.status == Status.INFEASIBLE:
         target = RunStatus.INFEASIBLE
