@@ -11,6 +11,7 @@ from app.api.problems import problem_responses
 from app.db.models import PartnershipStatus
 from app.partnership_schemas import AllianceCreate, AllianceRead, PartnershipCreate, PartnershipRead
 from app.schemas import MAX_ID
+from app.services.partner_recommendations import PartnerRecommendationService, recommendations_dict
 from app.services.partnerships import AllianceService, PartnershipService, alliance_read, partnership_read
 
 router = APIRouter(tags=["partnerships"])
@@ -90,3 +91,19 @@ def read_alliance(alliance_id: IdPath, session: SessionDep, principal: Principal
             summary="The partnerships among an alliance's members")
 def alliance_partnerships(alliance_id: IdPath, session: SessionDep, principal: PrincipalDep) -> Any:
     return [partnership_read(p) for p in AllianceService(session, principal).partnerships(alliance_id)]
+
+
+@router.get("/programs/{program_id}/partner-recommendations", responses=_READ,
+            summary="Enterprises to partner with for a program, each the exact sum of named contributions")
+def program_partner_recommendations(program_id: IdPath, session: SessionDep, principal: PrincipalDep,
+                                    limit: Annotated[int, Query(ge=1, le=200)] = 20) -> Any:
+    return recommendations_dict(PartnerRecommendationService(session, principal).enterprises_for_program(
+        program_id, limit=limit))
+
+
+@router.get("/enterprises/{enterprise_id}/partner-recommendations", responses=_READ,
+            summary="Programs (and their colleges) to partner with for an enterprise")
+def enterprise_partner_recommendations(enterprise_id: IdPath, session: SessionDep, principal: PrincipalDep,
+                                       limit: Annotated[int, Query(ge=1, le=200)] = 20) -> Any:
+    return recommendations_dict(PartnerRecommendationService(session, principal).programs_for_enterprise(
+        enterprise_id, limit=limit))

@@ -117,6 +117,62 @@ class PartnershipRepository(Repository[Partnership]):
         return set(self.session.scalars(select(Partnership.id).where(
             Partnership.id.in_(wanted), Partnership.status.in_([PartnershipStatus.AGREED, PartnershipStatus.ACTIVE]))))
 
+    # ------------------------------------------------------------------ recommendation evidence
+
+    def enterprises(self) -> list[Enterprise]:
+        return list(self.session.scalars(select(Enterprise).order_by(Enterprise.id)))
+
+    def programs_with_colleges(self) -> list[tuple[Program, College]]:
+        stmt = (select(Program, College).join(College, College.id == Program.college_id)
+                .options(selectinload(Program.major)).order_by(Program.id))
+        return [(p, c) for p, c in self.session.execute(stmt).all()]
+
+    def seats_by_enterprise(self, term: str | None) -> dict[int, int]:
+        stmt = select(Opening.enterprise_id, func.sum(Opening.seats)).group_by(Opening.enterprise_id)
+        if term is not None:
+            stmt = stmt.where(Opening.term == term)
+        return {int(e): int(n or 0) for e, n in self.session.execute(stmt).all()}
+
+    def enterprise_openings(self, enterprise_id: int) -> list[int]:
+        return list(self.session.scalars(select(Opening.id).where(Opening.enterprise_id == enterprise_id)
+                                         .order_by(Opening.id)))
+
+    def lecturer_topics(self, enterprise_id: int | None = None) -> dict[int, list[str]]:
+        stmt = select(Lecturer.enterprise_id, Lecturer.topics)
+        if enterprise_id is not None:
+            stmt = stmt.where(Lecturer.enterprise_id == enterprise_id)
+        out: dict[int, list[str]] = {}
+        for e, topics in self.session.execute(stmt).all():
+            out.setdefault(int(e), []).extend(topics or [])
+        return out
+
+    def course_topics(self, program_ids: Collection[int] | None = None) -> dict[int, list[str]]:
+        stmt = select(CourseNeed.program_id, CourseNeed.topics)
+        if program_ids is not None:
+            stmt = stmt.where(CourseNeed.program_id.in_(list(program_ids)))
+        out: dict[int, list[str]] = {}
+        for p, topics in self.session.execute(stmt).all():
+            out.setdefault(int(p), []).extend(topics or [])
+        return out
+
+    def outcomes(self, *, college_id: int | None = None, enterprise_id: int | None = None,
+                 live: Collection[str] = ()) -> dict[tuple[int, int], tuple[int, int]]:
+        """(college, enterprise) -> (accepted and standing, completed) internship placements."""
+        stmt = (select(Program.college_id, Opening.enterprise_id, Placement.status, func.count())
+                .join(Student, Student.id == Placement.student_id).join(Program, Program.id == Student.program_id)
+                .join(Opening, Opening.id == Placement.opening_id)
+                .where(Placement.status.in_(list(live)))
+                .group_by(Program.college_id, Opening.enterprise_id, Placement.status))
+        if college_id is not None:
+            stmt = stmt.where(Program.college_id == college_id)
+        if enterprise_id is not None:
+            stmt = stmt.where(Opening.enterprise_id == enterprise_id)
+        out: dict[tuple[int, int], tuple[int, int]] = {}
+        for c, e, status, n in self.session.execute(stmt).all():
+            accepted, completed = out.get((int(c), int(e)), (0, 0))
+            out[(int(c), int(e))] = (accepted + int(n), completed + (int(n) if status.value == "completed" else 0))
+        return out
+
     # ------------------------------------------------------------------ report figures
 
     def placements_at(self, enterprise_id: int, program_ids: Collection[int], term: str | None,

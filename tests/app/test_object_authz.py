@@ -174,6 +174,11 @@ CASES: dict[str, Case] = {
                                      (("GET", "scheduler", 200),)),
     "/alliances/{alliance_id}/partnerships": Case("alliance", "scheduler", (Call("GET"),),
                                                   ("college_a", "enterprise_a"), (("GET", "scheduler", 200),)),
+    # Partner recommendations rank public rows (openings, lecturers' topics, counts): every tenant.
+    "/programs/{program_id}/partner-recommendations": Case("program", "college_a", (Call("GET"),), TENANTS,
+                                                           (("GET", "college_a", 200),)),
+    "/enterprises/{enterprise_id}/partner-recommendations": Case("enterprise", "enterprise_a", (Call("GET"),),
+                                                                 TENANTS, (("GET", "enterprise_a", 200),)),
 }
 
 

@@ -104,3 +104,30 @@ def test_an_ended_partnership_holds_no_seats(
     ended = _run(app_client, world, worker, scope={"term": TERM, "province": "贵州", "college_ids": [
         world.college_a.id]})
     assert [o for _, o in _placed_at(app_client, world, ended["id"]) if o in openings_a]
+
+
+def test_recommendations_rank_enterprises_and_programs(app_client: TestClient, world: World,  # noqa: F811
+                                                       market: dict[str, Any], session: Session) -> None:
+    from app.db.models import Enterprise
+
+    session.add(Enterprise(name="无数据公司", province="贵州", city="遵义", staff_count=10))
+    session.commit()
+    program = market["programs"]["college_a"]["id"]
+    response = app_client.get(f"{API}/programs/{program}/partner-recommendations", headers=world.h("college_a"))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    ranked = [i["candidate_id"] for i in body["items"]]
+    assert ranked[0] == world.enterprise_a.id and world.enterprise_b.id in ranked
+    for item in body["items"]:
+        assert item["points"] == sum(c["points"] for c in item["contributions"])
+        assert {c["name"] for c in item["contributions"]} == {"opening_fit", "lecturer_fit", "industry",
+                                                              "past_outcomes", "distance", "capacity"}
+    top = {c["name"]: c for c in body["items"][0]["contributions"]}
+    assert top["distance"]["points"] == 100 and top["opening_fit"]["points"] > 0
+    assert [u["label"] for u in body["unscorable"]] == ["无数据公司"]
+    assert body["unscorable"][0]["reason"] == "too_little_data"
+    back = app_client.get(f"{API}/enterprises/{world.enterprise_a.id}/partner-recommendations",
+                          headers=world.h("enterprise_a")).json()
+    assert back["items"][0]["candidate_id"] == program
+    assert app_client.get(f"{API}/programs/999999/partner-recommendations",
+                          headers=world.h("college_a")).status_code == 404
