@@ -106,7 +106,7 @@ def test_an_ended_partnership_holds_no_seats(
     assert [o for _, o in _placed_at(app_client, world, ended["id"]) if o in openings_a]
 
 
-def test_recommendations_rank_enterprises_and_programs(app_client: TestClient, world: World,  # noqa: F811
+def test_recommendations_rank_enterprises_and_programs(app_client: TestClient, world: World,
                                                        market: dict[str, Any], session: Session) -> None:
     from app.db.models import Enterprise
 
