@@ -107,7 +107,7 @@ def test_an_ended_partnership_holds_no_seats(
 
 
 def test_recommendations_rank_enterprises_and_programs(app_client: TestClient, world: World,
-                                                       market: dict[str, Any], session: Session) -> None:
+                                                       market: dict[str, Any], session: Session) -> None:  # noqa: F811
     from app.db.models import Enterprise
 
     session.add(Enterprise(name="无数据公司", province="贵州", city="遵义", staff_count=10))
