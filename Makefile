@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export CHANJIAO_DATABASE_URL ?= sqlite:///var/chanjiao.db
 
-.PHONY: soak run test lint lock bench bench-scoring bench-allocation bench-runs venv dev-venv clean migrate seed fmt
+.PHONY: soak run test lint lock bench bench-scoring bench-allocation bench-runs bench-national venv dev-venv clean migrate seed fmt
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -86,6 +86,12 @@ bench-scoring: dev-venv
 bench-runs: dev-venv
 	$(BIN)/python -m benchmarks.runs.scale --demo
 	$(BIN)/python -m benchmarks.runs.scale --students 100000 --openings 10000
+
+# A national run through the worker on a throwaway PostgreSQL: 1,000,000 students in 31 provinces,
+# 50,000 openings; smaller with STUDENTS=100000 OPENINGS=10000, Ray too with EXECUTORS=process,ray.
+bench-national: dev-venv
+	$(BIN)/python -m benchmarks.runs.national --students $(or $(STUDENTS),1000000) \
+		--openings $(or $(OPENINGS),50000) --executors $(or $(EXECUTORS),process)
 
 bench-allocation: dev-venv
 	$(BIN)/python -m benchmarks.allocation.run $(if $(CASES),--cases $(CASES))

@@ -30,6 +30,7 @@ from app.services.demo_data import INDUSTRIES, MAJORS, SURNAMES
 from app.services.runs import RunService
 from app.settings import Settings
 from app.worker import Worker
+from benchmarks.runs.measure import PeakMemory, cpu_s
 
 PROVINCES = {"贵州": "贵阳", "辽宁": "沈阳", "四川": "成都", "广东": "广州", "江苏": "南京", "浙江": "杭州",
              "山东": "济南", "河南": "郑州", "湖北": "武汉", "湖南": "长沙"}
@@ -108,6 +109,7 @@ def main() -> None:
     parser.add_argument("--demo", action="store_true", help="Run the demo data instead of a generated scope.")
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--executor", default="process", help="inline, process or ray")
     args = parser.parse_args()
     out = Path("benchmarks/out")
     out.mkdir(parents=True, exist_ok=True)
@@ -129,10 +131,14 @@ def main() -> None:
         run, _ = RunService(session, SYSTEM).submit(RunCreate.model_validate(
             {"kind": "internship", "scope": {"term": TERM}, "parameters": {"time_limit_s": 600}}))
         run_id = run.id
-    settings = Settings(database_url=url, solve_in_subprocess=False, allocation_executor="process")
+    settings = Settings(database_url=url, solve_in_subprocess=False, allocation_executor=args.executor)
+    memory = PeakMemory()
+    cpu = cpu_s()
     wall = time.monotonic()
-    Worker(sessions, settings, owner="bench").run_once()
+    with memory.sampling():
+        Worker(sessions, settings, owner="bench").run_once()
     wall = time.monotonic() - wall
+    cpu = cpu_s() - cpu
     with sessions.begin() as session:
         from app.db.models import AllocationRun
 
@@ -143,7 +149,9 @@ def main() -> None:
         for phase, seconds in done.phase_times.items():
             print(f"{phase:<12} {seconds:8.2f}")
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"{'total':<12} {wall:8.2f}   peak RSS {peak:.0f} MiB")
+        print(f"{'total':<12} {wall:8.2f}   CPU of all processes {cpu:.1f} s, peak RSS of the worker {peak:.0f} MiB, "
+              f"peak PSS summed over its processes {memory.peak_kib / 1024:.0f} MiB")
+        print(f"placements digest {done.placements_digest}")
 
 
 if __name__ == "__main__":
