@@ -11,8 +11,10 @@ Ray is an optional extra (``pip install chanjiao[ray]``) and imported only when 
 from __future__ import annotations
 
 import functools
+import importlib.util
 import logging
 import os
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -28,6 +30,9 @@ EXECUTORS = ("inline", "process", "ray")
 # A task whose worker process dies (killed, out of memory, a node lost) is run again this often
 # before the solve fails; the tasks are pure functions of their inputs, so a re-run gives the same part.
 RAY_MAX_RETRIES = 3
+
+
+RAY_MISSING = "the ray executor needs Ray, which is not installed: install chanjiao[ray] (pip install 'chanjiao[ray]')"
 
 
 class ExecutorUnavailable(RuntimeError):
@@ -90,8 +95,7 @@ def _ray() -> Any:
     try:
         import ray
     except ImportError as exc:
-        raise ExecutorUnavailable("the ray executor needs Ray, which is not installed: "
-                                  "install chanjiao[ray] (pip install 'chanjiao[ray]')") from exc
+        raise ExecutorUnavailable(RAY_MISSING) from exc
     return ray
 
 
@@ -114,9 +118,14 @@ def start_ray(address: str | None = None, num_cpus: int | None = None) -> Any:
     cluster found on the machine), sized to this process's cores, without dashboard and without
     usage reporting, so that nothing leaves the machine.  A process already connected stays so.
     """
-    ray = _ray()
     # Ray reports usage to its vendor unless told not to; a service must not phone home by default.
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    if not address and "ray" not in sys.modules:
+        # A private runtime talks over loopback only.  Ray otherwise gives its node the machine's
+        # outward address and listens on every interface; this switch (read once, at import) is
+        # the one that keeps a single-node runtime on 127.0.0.1.
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+    ray = _ray()
     with _started_lock:
         if not ray.is_initialized():
             quiet: dict[str, Any] = {"logging_level": logging.WARNING, "log_to_driver": False,
@@ -169,8 +178,9 @@ def check_available(name: str) -> None:
     """Raise :class:`ExecutorUnavailable` now, not at the first solve, if ``name`` cannot run here."""
     if name not in EXECUTORS:
         raise ExecutorUnavailable(f"unknown executor {name!r}: use {', '.join(map(repr, EXECUTORS))}")
-    if name == "ray":
-        _ray()
+    if name == "ray" and importlib.util.find_spec("ray") is None:
+        # Found, not imported: importing Ray here would fix its settings before a runtime starts.
+        raise ExecutorUnavailable(RAY_MISSING)
 
 
 def make_executor(name: str, max_workers: int | None = None, ray_address: str | None = None) -> Executor:

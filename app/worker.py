@@ -210,10 +210,12 @@ class Worker:
             child, os.getpid(), solve_problem, (kind.value, problem, params, executor, ray_address)))
         process.start()
         child.close()
+        answered = False
         try:
             while True:
                 if parent.poll(0.2):
                     status, payload = parent.recv()
+                    answered = True
                     if status == "error":
                         raise RuntimeError(payload)
                     return payload
@@ -222,6 +224,9 @@ class Worker:
                 if not process.is_alive():
                     raise RuntimeError(f"the solver process ended unexpectedly (exit code {process.exitcode})")
         finally:
+            if answered:
+                # A child that answered is exiting: let it (a Ray driver disconnects from its cluster).
+                process.join(timeout=10)
             if process.is_alive():
                 process.terminate()
             process.join(timeout=10)

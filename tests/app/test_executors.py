@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import builtins
+import importlib.util
 import os
 
 import numpy as np
 import pytest
+from pydantic import ValidationError
 
 from app.executors import EXECUTORS, ExecutorUnavailable, ProcessExecutor, check_available, make_executor
+from app.settings import Settings
 from matching.allocation import InlineExecutor, InternshipParams, solve_internships
 from tests.matching.allocation.test_determinism import regional_problem
 
@@ -50,6 +53,7 @@ def test_make_executor_names() -> None:
 
 def test_missing_ray_says_which_extra_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     real_import = builtins.__import__
+    real_find = importlib.util.find_spec
 
     def no_ray(name: str, *args, **kwargs):
         if name == "ray" or name.startswith("ray."):
@@ -57,8 +61,18 @@ def test_missing_ray_says_which_extra_to_install(monkeypatch: pytest.MonkeyPatch
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_ray)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "ray" else real_find(name, *a))
     with pytest.raises(ExecutorUnavailable, match=r"install chanjiao\[ray\]"):
         check_available("ray")
     with pytest.raises(ExecutorUnavailable, match=r"install chanjiao\[ray\]"):
         make_executor("ray")
     check_available("process")
+
+
+def test_worker_settings_accept_ray_and_its_address(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHANJIAO_ALLOCATION_EXECUTOR", "ray")
+    monkeypatch.setenv("CHANJIAO_RAY_ADDRESS", "127.0.0.1:6379")
+    settings = Settings(database_url="sqlite://")
+    assert (settings.allocation_executor, settings.ray_address) == ("ray", "127.0.0.1:6379")
+    with pytest.raises(ValidationError, match="allocation_executor"):
+        Settings(database_url="sqlite://", allocation_executor="dask")

@@ -209,3 +209,17 @@ def test_partition_key_is_honoured(runner: CliRunner, tmp_path: Path) -> None:
         objectives.add(summary["objective"])
     assert parts == {"province": 2, "alliance": 1, None: 1}
     assert len(objectives) == 1  # parts are independent: the same optimum either way
+
+
+def test_unknown_executor_is_refused_by_name(runner: CliRunner, tmp_path: Path) -> None:
+    result = solve(runner, EXAMPLES / "instance-internship", tmp_path / "out", "--executor", "dask")
+    assert result.exit_code == 2
+    assert "'dask' is not one of inline, process, ray" in result.output
+    instance = tmp_path / "inst"
+    shutil.copytree(EXAMPLES / "instance-internship", instance)
+    params = json.loads((instance / "params.json").read_text(encoding="utf-8"))
+    (instance / "params.json").write_text(json.dumps({**params, "executor": "dask"}), encoding="utf-8")
+    result = solve(runner, instance, tmp_path / "out")
+    assert result.exit_code == 2
+    assert "key executor: 'dask' is not 'inline', 'process' or 'ray'" in " ".join(result.output.split())
+    assert not (tmp_path / "out").exists()
