@@ -12,7 +12,9 @@ from app.db.models import PartnershipStatus
 from app.partnership_schemas import AllianceCreate, AllianceRead, PartnershipCreate, PartnershipRead
 from app.schemas import MAX_ID
 from app.services.partner_recommendations import PartnerRecommendationService, recommendations_dict
+from app.services.partnership_reports import REPORT_COLUMNS, alliance_report, partnership_report, report_rows
 from app.services.partnerships import AllianceService, PartnershipService, alliance_read, partnership_read
+from app.tabular import write_xlsx
 
 router = APIRouter(tags=["partnerships"])
 PARTNERSHIPS = "/partnerships"
@@ -107,3 +109,33 @@ def enterprise_partner_recommendations(enterprise_id: IdPath, session: SessionDe
                                        limit: Annotated[int, Query(ge=1, le=200)] = 20) -> Any:
     return recommendations_dict(PartnerRecommendationService(session, principal).programs_for_enterprise(
         enterprise_id, limit=limit))
+
+
+def _xlsx(report: dict[str, Any], title: str) -> Response:
+    body = write_xlsx(REPORT_COLUMNS, report_rows(report), title=title)
+    return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="{title}.xlsx"'})
+
+
+@router.get(PARTNERSHIPS + "/{partnership_id}/report", responses=_READ,
+            summary="A partnership per term: seats committed vs filled, acceptance, lecturer hours vs the 40 % target")
+def read_partnership_report(partnership_id: IdPath, session: SessionDep, principal: PrincipalDep) -> Any:
+    return partnership_report(session, principal, partnership_id)
+
+
+@router.get(PARTNERSHIPS + "/{partnership_id}/report.xlsx", responses=_READ, response_class=Response,
+            summary="The partnership's report as XLSX")
+def export_partnership_report(partnership_id: IdPath, session: SessionDep, principal: PrincipalDep) -> Response:
+    return _xlsx(partnership_report(session, principal, partnership_id), f"partnership-{partnership_id}")
+
+
+@router.get(ALLIANCES + "/{alliance_id}/report", responses=_READ,
+            summary="An alliance per term, per partnership, and the 40 % target per industry college")
+def read_alliance_report(alliance_id: IdPath, session: SessionDep, principal: PrincipalDep) -> Any:
+    return alliance_report(session, principal, alliance_id)
+
+
+@router.get(ALLIANCES + "/{alliance_id}/report.xlsx", responses=_READ, response_class=Response,
+            summary="The alliance's report as XLSX")
+def export_alliance_report(alliance_id: IdPath, session: SessionDep, principal: PrincipalDep) -> Response:
+    return _xlsx(alliance_report(session, principal, alliance_id), f"alliance-{alliance_id}")

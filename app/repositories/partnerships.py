@@ -98,7 +98,7 @@ class PartnershipRepository(Repository[Partnership]):
         if not wanted:
             return {}
         return dict(self.session.execute(select(Student.id, Student.program_id).where(Student.id.in_(wanted)))
-                    .tuples().all())
+                    .all())
 
     def live_programs_at(self, opening_ids: Iterable[int], term: str, live: Collection[str],
                          ) -> list[tuple[int, int]]:
@@ -214,7 +214,7 @@ class PartnershipRepository(Repository[Partnership]):
         if not program_ids:
             return {}
         return dict(self.session.execute(select(Program.id, Program.name).where(Program.id.in_(list(program_ids))))
-                    .tuples().all())
+                    .all())
 
 
 def _alliance_of_member(principal: Principal) -> ColumnElement[bool]:
@@ -258,9 +258,9 @@ class AllianceRepository(Repository[Alliance]):
     def names(self, college_ids: Iterable[int], enterprise_ids: Iterable[int]) -> tuple[dict[int, str], dict[int, str]]:
         cids, eids = sorted(set(college_ids)), sorted(set(enterprise_ids))
         colleges = dict(self.session.execute(select(College.id, College.name).where(College.id.in_(cids)))
-                        .tuples().all()) if cids else {}
+                        .all()) if cids else {}
         enterprises = dict(self.session.execute(select(Enterprise.id, Enterprise.name)
-                                                .where(Enterprise.id.in_(eids))).tuples().all()) if eids else {}
+                                                .where(Enterprise.id.in_(eids))).all()) if eids else {}
         return colleges, enterprises
 
 

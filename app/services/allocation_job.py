@@ -36,7 +36,7 @@ from app.repositories.runs import RunRepository
 from app.run_schemas import RunParameters, RunScope
 from app.services.alliance_scope import resolve_scope
 from app.services.ledger import Ledger
-from app.services.partnership_seats import seat_commitments
+from app.services.partnership_seats import hours_commitments, seat_commitments
 from app.services.scoring_context import ScoringContext, scoring_context
 from app.translate import (
     course_need_profile,
@@ -67,6 +67,7 @@ from matching.allocation import (
 from matching.allocation.instance import internship_instance as build_internship_instance
 from matching.allocation.instance import with_seats
 from matching.allocation.kpis import internship_kpis, lecturer_kpis
+from matching.allocation.partnership_hours import HoursCommitment, partnership_hours
 from matching.allocation.reservations import Commitment, apply_commitments
 from matching.domain import CourseNeedProfile, LecturerProfile, OpeningProfile, ProgramProfile, StudentProfile
 from matching.scoring import Candidates, Pairing, TextSpace, score_lecturers_for_course, top_k_openings_per_student
@@ -103,6 +104,8 @@ class LecturerInputs:
     needs: list[CourseNeedProfile]
     context: ScoringContext
     basis: dict[str, Any] = field(default_factory=dict)
+    # Lecturer hours partnerships committed for the term (reported, not solved for).
+    commitments: list[HoursCommitment] = field(default_factory=list)
 
 
 @dataclass
@@ -217,6 +220,7 @@ def load_lecturer_inputs(session: Session, run: AllocationRun) -> LecturerInputs
         context=scoring_context(session, Pairing.LECTURER_COURSE, params.weights),
     )
     inputs.basis = {"locked_placement_ids": sorted(ledger.live_ids(ledger.chain_ids(run)[1:]))}
+    inputs.commitments = hours_commitments(session, scope.term, sorted({lec.enterprise_id for lec in lecturers}))
     return inputs
 
 
@@ -416,6 +420,9 @@ def lecturer_outcome(problem: LecturerProblem, params: LecturerParams, result: L
                          problem.need_ids, problem.lecturer_ids, problem.pair_lecturer, problem.pair_score)
     figures = lecturer_kpis(problem, result.assigned_pair, result.target_hours, result.taught_hours,
                                  result.shortfall_hours, params.target_share)
+    if inputs.commitments:
+        figures["totals"] = {**figures["totals"], **partnership_hours(problem, result.assigned_pair,
+                                                                      inputs.commitments, params.target_share)}
     return Solved(
         kind=RunKind.LECTURER, status=result.status,
         objective=float(result.objective) if result.status in (Status.OPTIMAL, Status.FEASIBLE) else None,

@@ -13,8 +13,9 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
-from app.db.models import RESERVING_FORMS
+from app.db.models import RESERVING_FORMS, PartnershipForm
 from app.repositories.partnerships import PartnershipRepository
+from matching.allocation.partnership_hours import HoursCommitment
 from matching.allocation.reservations import Commitment
 
 
@@ -35,3 +36,12 @@ def seat_commitments(session: Session, term: str, program_ids: Sequence[int], en
             found.append(Commitment(str(partnership.id), str(partnership.enterprise_id), programs,
                                     commitment.reserved_seats))
     return found
+
+
+def hours_commitments(session: Session, term: str, enterprise_ids: Sequence[int]) -> list[HoursCommitment]:
+    """Lecturer hours committed for ``term`` by partnerships in force of these enterprises."""
+    repo = PartnershipRepository(session)
+    return [HoursCommitment(str(p.id), str(p.enterprise_id), frozenset(str(i) for i in repo.partner_program_ids(p)),
+                            t.lecturer_hours, PartnershipForm.INDUSTRY_COLLEGE.value in p.forms)
+            for p, t in repo.in_force(term, None, enterprise_ids)
+            if t.lecturer_hours > 0 or PartnershipForm.INDUSTRY_COLLEGE.value in p.forms]

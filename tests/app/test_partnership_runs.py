@@ -131,3 +131,69 @@ def test_recommendations_rank_enterprises_and_programs(app_client: TestClient, w
     assert back["items"][0]["candidate_id"] == program
     assert app_client.get(f"{API}/programs/999999/partner-recommendations",
                           headers=world.h("college_a")).status_code == 404
+
+
+def test_report_seats_filled_acceptance_and_lecturer_hours(app_client: TestClient, world: World,
+                                                           market: dict[str, Any], worker: Worker) -> None:  # noqa: F811
+    program_b = market["programs"]["college_b"]["id"]
+    body = {"name": "云数产业学院", "college_id": world.college_b.id, "enterprise_id": world.enterprise_a.id,
+            "program_ids": [program_b], "forms": ["order_class", "industry_college"],
+            "terms": [{"term": TERM, "reserved_seats": 3, "lecturer_hours": 6}]}
+    pid = app_client.post(f"{API}/partnerships", json=body, headers=world.h("college_b")).json()["id"]
+    assert app_client.post(f"{API}/partnerships/{pid}/agree", headers=world.h("enterprise_a")).status_code == 200
+    alliance = _alliance(app_client, world, college_ids=[world.college_a.id, world.college_b.id],
+                         enterprise_ids=[world.enterprise_a.id, world.enterprise_b.id])
+    need = app_client.post(f"{API}/course-needs", json={"program_id": program_b, "course_name": "Hadoop 实战",
+                                                        "weekly_hours": 4, "term": TERM, "topics": ["Hadoop"]},
+                           headers=world.h("college_b")).json()["id"]
+    app_client.post(f"{API}/course-needs", json={"program_id": program_b, "course_name": "Spark 开发",
+                                                 "weekly_hours": 6, "term": TERM, "topics": ["Spark"]},
+                    headers=world.h("college_b"))
+    app_client.post(f"{API}/lecturers", json={"enterprise_id": world.enterprise_a.id, "name": "赵工",
+                                              "max_weekly_hours": 4, "topics": ["Hadoop"], "cities": ["沈阳"]},
+                    headers=world.h("enterprise_a"))
+    run = _run(app_client, world, worker)
+    assert app_client.post(f"{API}/allocation-runs/{run['id']}/publish", headers=world.h("scheduler")).status_code == 200
+    openings_a = {v for (who, _), v in market["openings"].items() if who == "enterprise_a"}
+    items = app_client.get(f"{API}/allocation-runs/{run['id']}/placements", headers=world.h("scheduler"),
+                           params={"limit": 500}).json()["items"]
+    at_a = [p for p in items if p["opening_id"] in openings_a]
+    students_b = {v for (who, _), v in market["students"].items() if who == "college_b"}
+    assert at_a and all(p["student_id"] in students_b for p in at_a)
+    first, *rest = at_a
+    assert app_client.post(f"{API}/placements/{first['id']}/accept", headers=world.h("college_b")).status_code == 200
+    for p in rest:
+        assert app_client.post(f"{API}/placements/{p['id']}/decline", headers=world.h("college_b")).status_code == 200
+    lecturer_run = _run(app_client, world, worker, kind="lecturer")
+    assert lecturer_run["status"] == "succeeded", lecturer_run
+    app_client.post(f"{API}/allocation-runs/{lecturer_run['id']}/publish", headers=world.h("scheduler"))
+    [taught] = [p for p in app_client.get(f"{API}/allocation-runs/{lecturer_run['id']}/placements",
+                                          headers=world.h("scheduler")).json()["items"] if p["course_need_id"] == need]
+    assert app_client.post(f"{API}/placements/{taught['id']}/accept", headers=world.h("college_b")).status_code == 200
+
+    report = app_client.get(f"{API}/partnerships/{pid}/report", headers=world.h("enterprise_a")).json()
+    [row] = report["terms"]
+    assert (row["seats_committed"], row["seats_filled"], row["accepted"], row["declined"]) == (3, 1, 1, len(rest))
+    assert row["acceptance_rate"] == round(1 / (1 + len(rest)), 4)
+    assert (row["lecturer_hours_committed"], row["lecturer_hours_taught"], row["professional_hours"]) == (6, 4, 10)
+    assert row["enterprise_share"] == 0.4 and row["meets_target"] is True
+    assert row["placed_by_program"] == {str(program_b): 1}
+    whole = app_client.get(f"{API}/alliances/{alliance}/report", headers=world.h("scheduler")).json()
+    assert whole["terms"][0]["seats_filled"] == 1
+    assert [c["name"] for c in whole["industry_colleges"]] == ["云数产业学院"]
+    assert whole["industry_colleges"][0]["terms"][0]["enterprise_share"] == 0.4
+    xlsx = app_client.get(f"{API}/partnerships/{pid}/report.xlsx", headers=world.h("college_b"))
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    import io
+
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == "term" and rows[1][:3] == (TERM, 3, 1)
+    kpis = app_client.get(f"{API}/allocation-runs/{lecturer_run['id']}/kpis", headers=world.h("scheduler")).json()
+    [commitment] = kpis["totals"]["partnerships"]
+    assert (commitment["partnership_id"], commitment["committed_hours"], commitment["run_hours"]) == (pid, 6, 4)
+    [college] = kpis["totals"]["industry_colleges"]
+    assert college["professional_hours"] == 10 and college["enterprise_hours"] == 4
