@@ -153,7 +153,8 @@ def test_report_seats_filled_acceptance_and_lecturer_hours(app_client: TestClien
                                               "max_weekly_hours": 4, "topics": ["Hadoop"], "cities": ["沈阳"]},
                     headers=world.h("enterprise_a"))
     run = _run(app_client, world, worker)
-    assert app_client.post(f"{API}/allocation-runs/{run['id']}/publish", headers=world.h("scheduler")).status_code == 200
+    published = app_client.post(f"{API}/allocation-runs/{run['id']}/publish", headers=world.h("scheduler"))
+    assert published.status_code == 200
     openings_a = {v for (who, _), v in market["openings"].items() if who == "enterprise_a"}
     items = app_client.get(f"{API}/allocation-runs/{run['id']}/placements", headers=world.h("scheduler"),
                            params={"limit": 500}).json()["items"]
