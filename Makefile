@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export CHANJIAO_DATABASE_URL ?= sqlite:///var/chanjiao.db
 
-.PHONY: soak run test lint lock bench bench-scoring bench-allocation bench-runs bench-national venv dev-venv clean migrate seed fmt
+.PHONY: embeddings soak run test lint lock bench bench-scoring bench-allocation bench-runs bench-national venv dev-venv clean migrate seed fmt
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,12 @@ lock: dev-venv
 
 venv: $(VENV)/.installed
 dev-venv: $(VENV)/.installed-dev
+
+# The optional embedding extra, outside the locks: pip takes this CPU build of torch from the
+# machine's disk (a bare `torch` would resolve to a multi-GB CUDA build), then the extra's packages.
+embeddings: venv
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet --no-build-isolation -e '.[embeddings]'
 
 migrate: venv
 	$(BIN)/chanjiao db upgrade

@@ -23,6 +23,7 @@ from matching.domain import CatalogEntry
 
 if TYPE_CHECKING:  # scikit-learn takes seconds to import: only `chanjiao rank` itself pays for it
     from matching.scoring import CatalogIndex
+    from matching.scoring.semantic import SemanticIndex
 
 console = Console(stderr=True)
 
@@ -30,6 +31,7 @@ CATALOG_COLUMNS = ("code", "name", "description")
 NEEDS_COLUMNS = ("id", "title", "description", "skills")
 OUT_COLUMNS = ("need_id", "rank", "code", "score")
 PROGRESS_FROM = 200  # needs: below this a run takes well under a second, a bar would only flicker
+EMBED_CHUNK = 256  # needs embedded per call of the model (bounds the needs × entries block in memory)
 
 # Skills cells are lists: Latin and full-width separators, and the enumeration comma 、.
 _SKILL_SPLIT = re.compile(r"[;,|，；、/\n]+")
@@ -152,13 +154,20 @@ def parse_fields(value: str) -> tuple[str, ...]:
 
 
 def rank_needs(
-    index: CatalogIndex, needs: Sequence[Need], top: int, out: TextIO, fields: Sequence[str] = FIELDS
+    index: CatalogIndex,
+    needs: Sequence[Need],
+    top: int,
+    out: TextIO,
+    fields: Sequence[str] = FIELDS,
+    semantic: SemanticIndex | None = None,
 ) -> list[str]:
     """Write ranked rows for every need; return warnings for needs that could not be ranked.
 
     Title and description are the need's text; skills are their own term, each skill and each
     word or character n-gram of the skills field weighted by how specific it is among these needs
-    (a tool, or a word such as "software", that every need lists says little).
+    (a tool, or a word such as "software", that every need lists says little).  With ``semantic``
+    the needs' title and description are embedded (a chunk at a time) and the semantic similarity
+    is fused in as one more named term.
     """
     from matching.scoring import Unscorable
 
@@ -179,15 +188,27 @@ def rank_needs(
     )
     with progress:
         task = progress.add_task("rank", total=len(needs))
-        for need in needs:
-            result = index.rank_need(
-                need.title if "title" in use else "",
-                need.description if "description" in use else "",
-                need.skills if "skills" in use else (),
-                top,
-                need.id,
-                specificity=specificity,
-            )
+        block = None
+        for k, need in enumerate(needs):
+            title = need.title if "title" in use else ""
+            description = need.description if "description" in use else ""
+            skills = need.skills if "skills" in use else ()
+            if semantic is None:
+                result = index.rank_need(title, description, skills, top, need.id, specificity=specificity)
+            else:
+                from matching.scoring.semantic import semantic_text
+
+                if k % EMBED_CHUNK == 0:
+                    chunk = needs[k : k + EMBED_CHUNK]
+                    block = semantic.similarities([
+                        semantic_text(n.title if "title" in use else "", n.description if "description" in use else "")
+                        for n in chunk
+                    ])
+                assert block is not None
+                result = semantic.rank_need(
+                    title, description, skills, top, need.id, specificity=specificity,
+                    similarity=block[k % EMBED_CHUNK],
+                )
             if isinstance(result, Unscorable):
                 warnings.append(f"need {need.id!r}: not ranked, {result.reason}")
             else:
@@ -209,6 +230,12 @@ def register(cli: typer.Typer) -> None:
         ),
         no_lexicon: bool = typer.Option(
             False, "--no-lexicon", help="Rank without the job-title lexicon (title cleaning and affixes stay)."
+        ),
+        embeddings: bool = typer.Option(
+            False,
+            "--embeddings",
+            help="Fuse in a sentence-embedding similarity (needs `make embeddings`; catalogue vectors are "
+            "cached in var/embeddings).",
         ),
     ) -> None:
         """Rank catalogue entries for each need by text fit (Chinese or English); prints its timing."""
@@ -234,10 +261,19 @@ def register(cli: typer.Typer) -> None:
         except ValueError as exc:
             console.print(f"[red]error:[/red] {catalog}: {exc}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
+        semantic = None
+        if embeddings:
+            from app.embeddings import EmbeddingsUnavailable, semantic_index
+
+            try:
+                semantic = semantic_index(index)
+            except EmbeddingsUnavailable as exc:
+                console.print(f"[red]error:[/red] --embeddings: {exc}", highlight=False, soft_wrap=True)
+                raise typer.Exit(2) from None
         try:
             built = time.perf_counter()
             with out.open("w", encoding="utf-8", newline="") as fh:
-                warnings = rank_needs(index, need_rows, top, fh, use)
+                warnings = rank_needs(index, need_rows, top, fh, use, semantic)
         except OSError as exc:
             console.print(f"[red]error:[/red] cannot write {out}: {exc.strerror}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None

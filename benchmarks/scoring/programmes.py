@@ -51,9 +51,10 @@ from matching.domain import CatalogEntry
 from matching.scoring import CatalogIndex, Unscorable
 from matching.scoring.catalog import SKILLS_WEIGHT, SkillWeights, skill_specificity
 from matching.scoring.fields import DEFAULT_GRID, PARAMS, FieldSample, FieldWeights
+from matching.scoring.semantic import semantic_text
 
 if TYPE_CHECKING:
-    from app.embeddings import CatalogEmbeddings as Embedder
+    from matching.scoring.semantic import SemanticIndex as Embedder
 
 Labelled = tuple[list[FieldSample], list[frozenset[str]]]
 SEMANTIC_GRID = (0.0, 0.2, 0.4, 0.5, 0.6, 0.7, 0.8)
@@ -219,9 +220,7 @@ def samples(
     spec: Mapping[str, float] | SkillWeights = index.skill_weights(lists) if features else skill_specificity(lists)
     semantic = None
     if embed is not None:
-        from app.embeddings import need_texts
-
-        semantic = embed.similarities(need_texts([(n.title, n.description, n.skills) for n in needs]))
+        semantic = embed.similarities([semantic_text(n.title, n.description, n.skills) for n in needs])
     out: list[FieldSample] = []
     for k, n in enumerate(needs):
         sims = index.similarities(n.title, n.description, n.skills, spec, n.id)
@@ -245,9 +244,9 @@ def main(argv: list[str] | None = None) -> int:
     index = CatalogIndex.build(entries, expander=job_title_expander(), skills_weight=max(SKILLS_WEIGHT, 0.1))
     embed = None
     if args.embeddings:
-        from app.embeddings import CatalogEmbeddings
+        from app.embeddings import semantic_index
 
-        embed = CatalogEmbeddings.for_index(index)
+        embed = semantic_index(index)
     parts = {p: [n for n in needs if n.split == p] for p in ("dev", "test")}
     data = {p: (samples(index, ns, embed), [n.gold for n in ns]) for p, ns in parts.items()}
     by_name = {p: (samples(index, ns, None, features=False), [n.gold for n in ns]) for p, ns in parts.items()}

@@ -424,8 +424,9 @@ class CatalogIndex:
         """``terms`` with the 小类 back-off: scaled by ``1 - w``, plus ``w`` × the best sibling's score."""
         if isinstance(terms, Unscorable) or weight <= 0.0:
             return terms
-        if self.group_index.shape[0] != len(self.entries):
-            return terms
+        n = len(self.entries)
+        if self.group_index.shape[0] != n or n == 0 or int(self.group_index.max()) + 1 == n:
+            return terms  # no entry has a sibling: the back-off would only scale every score
         sibling = best_sibling(_total(terms), self.group_index)
         return _scaled(terms, [("sibling_similarity", weight, sibling)])
 

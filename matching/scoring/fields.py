@@ -31,10 +31,10 @@ from matching.scoring.catalog import (
     CatalogIndex,
     NeedSimilarities,
 )
+from matching.scoring.semantic import SEMANTIC_FEATURE
 
-__all__ = ["DEFAULT_GRID", "PARAMS", "SEMANTIC_FEATURE", "FieldSample", "FieldWeights", "rank_of"]
+__all__ = ["DEFAULT_GRID", "PARAMS", "FieldSample", "FieldWeights", "rank_of"]
 
-SEMANTIC_FEATURE = "semantic_similarity"
 PARAMS = ("name_weight", "skills_weight", "backoff_weight", "semantic_weight")
 
 DEFAULT_GRID: Mapping[str, tuple[float, ...]] = {
