@@ -9,6 +9,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from sqlalchemy import text
+
+from app.db.engine import make_engine
+
 SAMPLE_S = 0.2
 
 
@@ -22,9 +26,13 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def tree_pss_kib(root: int) -> int:
-    """PSS of ``root`` and every descendant, in KiB (Linux)."""
-    total, todo, seen = 0, [root], set()
+def tree_sample(root: int) -> tuple[int, float]:
+    """(PSS in KiB, CPU seconds) of ``root`` and every live descendant (Linux).
+
+    The CPU of a process that ended is in its parent's ``cutime``/``cstime`` once reaped, so the
+    sum over the live tree of own plus reaped-children time counts every process once.
+    """
+    pss, ticks, todo, seen = 0, 0, [root], set()
     while todo:
         pid = todo.pop()
         if pid in seen:
@@ -33,30 +41,42 @@ def tree_pss_kib(root: int) -> int:
         try:
             for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
                 if line.startswith("Pss:"):
-                    total += int(line.split()[1])
+                    pss += int(line.split()[1])
                     break
-        except OSError:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+        except (OSError, IndexError, ValueError):
             continue
         todo += _children(pid)
-    return total
+    return pss, ticks / os.sysconf("SC_CLK_TCK")
+
+
+def tree_pss_kib(root: int) -> int:
+    """PSS of ``root`` and every descendant, in KiB (Linux)."""
+    return tree_sample(root)[0]
 
 
 class PeakMemory:
-    """Samples the summed PSS of this process's tree and of any extra roots (a Ray runtime's
-    processes are children of this one when it started them) until stopped."""
+    """Samples the summed PSS and CPU time of this process's tree (a local Ray runtime and the
+    solver child are in it) until stopped; per phase when ``phase`` is kept current."""
 
     def __init__(self) -> None:
         self.peak_kib = 0
         self.by_phase: dict[str, int] = {}
+        self.cpu_by_phase: dict[str, float] = {}
         self.phase = "?"
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
+        last_cpu: float | None = None
         while not self._stop.wait(SAMPLE_S):
-            now = tree_pss_kib(os.getpid())
-            self.peak_kib = max(self.peak_kib, now)
-            self.by_phase[self.phase] = max(self.by_phase.get(self.phase, 0), now)
+            pss, cpu = tree_sample(os.getpid())
+            self.peak_kib = max(self.peak_kib, pss)
+            self.by_phase[self.phase] = max(self.by_phase.get(self.phase, 0), pss)
+            if last_cpu is not None:
+                self.cpu_by_phase[self.phase] = self.cpu_by_phase.get(self.phase, 0.0) + max(cpu - last_cpu, 0.0)
+            last_cpu = cpu
 
     @contextmanager
     def sampling(self) -> Iterator[PeakMemory]:
@@ -72,3 +92,21 @@ def cpu_s() -> float:
     """User + system CPU seconds of this process and of its children that have ended."""
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def watch_phase(url: str, run_id: int, memory: PeakMemory, stop: threading.Event) -> threading.Thread:
+    """Keeps ``memory.phase`` at run ``run_id``'s phase (read every 0.5 s) until ``stop``."""
+    engine = make_engine(url)
+
+    def watch() -> None:
+        while not stop.wait(0.5):
+            with engine.connect() as conn:
+                phase = conn.execute(text("SELECT phase, progress FROM allocation_runs WHERE id = :id"),
+                                     {"id": run_id}).first()
+            if phase is not None and phase[0]:
+                memory.phase = str(phase[0])
+        engine.dispose()
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    return thread

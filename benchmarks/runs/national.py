@@ -42,7 +42,7 @@ from app.services.demo_data import INDUSTRIES, MAJORS, SURNAMES
 from app.services.runs import RunService
 from app.settings import Settings
 from app.worker import Worker
-from benchmarks.runs.measure import PeakMemory, cpu_s
+from benchmarks.runs.measure import PeakMemory, cpu_s, watch_phase
 from benchmarks.runs.scale import migrate
 
 TERM = "2027-spring"
@@ -169,23 +169,6 @@ def generate(url: str, n_students: int, n_openings: int, seed: int) -> dict[str,
             "openings": len(openings), "students": n_students, "preferences": n_prefs}
 
 
-def _phase_watcher(url: str, run_id: int, memory: PeakMemory, stop: threading.Event) -> threading.Thread:
-    engine = make_engine(url)
-
-    def watch() -> None:
-        while not stop.wait(0.5):
-            with engine.connect() as conn:
-                phase = conn.execute(text("SELECT phase, progress FROM allocation_runs WHERE id = :id"),
-                                     {"id": run_id}).first()
-            if phase is not None and phase[0]:
-                memory.phase = str(phase[0])
-        engine.dispose()
-
-    thread = threading.Thread(target=watch, daemon=True)
-    thread.start()
-    return thread
-
-
 def run_once(url: str, executor: str, ray_address: str | None, time_limit_s: float) -> dict[str, Any]:
     sessions = make_session_factory(make_engine(url))
     with sessions.begin() as session:
@@ -199,7 +182,7 @@ def run_once(url: str, executor: str, ray_address: str | None, time_limit_s: flo
     cpu = cpu_s()
     started = time.monotonic()
     with memory.sampling():
-        watcher = _phase_watcher(url, run_id, memory, stop)
+        watcher = watch_phase(url, run_id, memory, stop)
         Worker(sessions, settings, owner=f"bench-{executor}").run_once()
         stop.set()
         watcher.join()
@@ -211,18 +194,19 @@ def run_once(url: str, executor: str, ray_address: str | None, time_limit_s: flo
                 "placed": (done.kpis or {}).get("totals", {}).get("placed"),
                 "phases": dict(done.phase_times or {}), "wall_s": round(wall, 1),
                 "cpu_s": round(cpu_s() - cpu, 1), "peak_pss_gib": round(memory.peak_kib / 2**20, 2),
-                "peak_pss_gib_by_phase": {k: round(v / 2**20, 2) for k, v in memory.by_phase.items()}}
+                "peak_pss_gib_by_phase": {k: round(v / 2**20, 2) for k, v in memory.by_phase.items()},
+                "cpu_s_by_phase": {k: round(v, 1) for k, v in memory.cpu_by_phase.items()}}
 
 
 def report(result: dict[str, Any], out: io.TextIOBase | None = None) -> None:
     lines = [f"executor {result['executor']}: run {result['run']} {result['status']}"
              + (f" ({result['error']})" if result["error"] else "")
              + f", objective {result['objective']}, gap {result['gap']}, placed {result['placed']}",
-             f"  placements digest {result['placements_digest']}", "  phase        seconds   peak PSS (GiB)"]
+             f"  placements digest {result['placements_digest']}", "  phase        seconds   CPU s   peak PSS (GiB)"]
     for phase, seconds in result["phases"].items():
-        lines.append(f"  {phase:<12} {seconds:8.2f}   {result['peak_pss_gib_by_phase'].get(phase, 0):6.2f}")
-    lines.append(f"  {'total':<12} {result['wall_s']:8.1f}   {result['peak_pss_gib']:6.2f}   "
-                 f"(CPU of all processes: {result['cpu_s']} s)")
+        lines.append(f"  {phase:<12} {seconds:8.2f}  {result['cpu_s_by_phase'].get(phase, 0):6.1f}   "
+                     f"{result['peak_pss_gib_by_phase'].get(phase, 0):6.2f}")
+    lines.append(f"  {'total':<12} {result['wall_s']:8.1f}  {result['cpu_s']:6.1f}   {result['peak_pss_gib']:6.2f}")
     print("\n".join(lines), flush=True)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import random
 import resource
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from app.services.demo_data import INDUSTRIES, MAJORS, SURNAMES
 from app.services.runs import RunService
 from app.settings import Settings
 from app.worker import Worker
-from benchmarks.runs.measure import PeakMemory, cpu_s
+from benchmarks.runs.measure import PeakMemory, cpu_s, watch_phase
 
 PROVINCES = {"贵州": "贵阳", "辽宁": "沈阳", "四川": "成都", "广东": "广州", "江苏": "南京", "浙江": "杭州",
              "山东": "济南", "河南": "郑州", "湖北": "武汉", "湖南": "长沙"}
@@ -135,8 +136,12 @@ def main() -> None:
     memory = PeakMemory()
     cpu = cpu_s()
     wall = time.monotonic()
+    stop = threading.Event()
     with memory.sampling():
+        watcher = watch_phase(url, run_id, memory, stop)
         Worker(sessions, settings, owner="bench").run_once()
+        stop.set()
+        watcher.join()
     wall = time.monotonic() - wall
     cpu = cpu_s() - cpu
     with sessions.begin() as session:
@@ -145,9 +150,9 @@ def main() -> None:
         done: Any = session.get(AllocationRun, run_id)
         print(f"run {run_id}: {done.status.value}, objective {done.objective}, gap {done.gap}, "
               f"placed {done.kpis['totals']['placed']} of {done.kpis['totals']['students']}")
-        print("phase        seconds")
+        print("phase        seconds   CPU s (all processes)")
         for phase, seconds in done.phase_times.items():
-            print(f"{phase:<12} {seconds:8.2f}")
+            print(f"{phase:<12} {seconds:8.2f}   {memory.cpu_by_phase.get(phase, 0.0):6.1f}")
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"{'total':<12} {wall:8.2f}   CPU of all processes {cpu:.1f} s, peak RSS of the worker {peak:.0f} MiB, "
               f"peak PSS summed over its processes {memory.peak_kib / 1024:.0f} MiB")
