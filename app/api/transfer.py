@@ -15,10 +15,12 @@ from pydantic import Field
 
 from app.api.deps import PrincipalDep, SessionDep, StagedDep, StagedPrincipalDep
 from app.api.problems import PROBLEM_MEDIA_TYPE, FieldProblem, Problem, problem_responses
+from app.db.models import PlacementStatus
 from app.errors import PayloadTooLarge
 from app.services.imports import KINDS, ExportService, ImportMode, ImportReport, ImportService, RowError
+from app.services.placement_exports import placement_table
 from app.settings import Settings
-from app.tabular import MEDIA_TYPES, FileType, read_table, write_csv, write_xlsx
+from app.tabular import MEDIA_TYPES, FileType, read_table, write_table
 
 # A workbook may inflate to this many times the upload limit (real sheets compress 5-20x).
 UNZIP_FACTOR = 10
@@ -98,7 +100,7 @@ LanguageQuery = Annotated[Language, Query(alias="lang", description="Headers in 
 
 
 def spreadsheet(header: list[str], rows: list[list[Any]], file_format: FileType, name: str) -> Response:
-    body = write_csv(header, rows) if file_format is FileType.CSV else write_xlsx(header, rows, title=name)
+    body = write_table(header, rows, file_format, title=name)
     return Response(
         body, media_type=MEDIA_TYPES[file_format],
         headers={"Content-Disposition": f'attachment; filename="{name}.{file_format.value}"',
@@ -149,3 +151,18 @@ for _kind in KINDS:
         f"/{_kind}/export", _export_endpoint(_kind), methods=["GET"], response_class=Response,
         responses=_export_doc(), summary=f"Export the {_kind} visible to the caller as CSV or XLSX", tags=[_kind],
     )
+
+
+@router.get("/placements/export", response_class=Response, responses=_export_doc(), tags=["placements"],
+            summary="Export the caller's published internship placements (student, opening, enterprise, city, "
+                    "status in words, round) as CSV or XLSX")
+def export_placements(
+    session: SessionDep, principal: PrincipalDep, file_format: FormatQuery = FileType.XLSX,
+    lang: LanguageQuery = Language.EN,
+    placement_status: Annotated[list[PlacementStatus] | None, Query(alias="status",
+                                                                    description="Only these statuses.")] = None,
+    program_id: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="Only this program's students.")] = None,
+) -> Response:
+    header, rows = placement_table(session, principal, lang.value, statuses=placement_status or (),
+                                   program_id=program_id)
+    return spreadsheet(header, rows, file_format, "placements")

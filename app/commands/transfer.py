@@ -28,6 +28,17 @@ class TransferKind(StrEnum):
     COLLEGES = "colleges"
 
 
+class ExportKind(StrEnum):
+    STUDENTS = "students"
+    OPENINGS = "openings"
+    LECTURERS = "lecturers"
+    COURSE_NEEDS = "course-needs"
+    PROGRAMS = "programs"
+    ENTERPRISES = "enterprises"
+    COLLEGES = "colleges"
+    PLACEMENTS = "placements"  # published internship placements, with names (export only)
+
+
 class Mode(StrEnum):
     CREATE = "create"
     UPSERT = "upsert"
@@ -102,7 +113,7 @@ def register(cli: typer.Typer) -> None:
 
     @cli.command("export")
     def export_rows(
-        kind: TransferKind = typer.Argument(..., help="What to export."),
+        kind: ExportKind = typer.Argument(..., help="What to export."),
         file_format: ExportFormat = typer.Option(ExportFormat.CSV, "--format", help="csv or xlsx."),
         out: Path = typer.Option(..., "--out", dir_okay=False, help="File to write."),
         lang: Language = typer.Option(Language.EN, "--lang", help="Headers in English or Chinese (学号 …)."),
@@ -111,13 +122,15 @@ def register(cli: typer.Typer) -> None:
         from app.commands._db import session_factory
         from app.security import SYSTEM
         from app.services.imports import ExportService
-        from app.tabular import write_csv, write_xlsx
+        from app.services.placement_exports import placement_table
+        from app.tabular import FileType, write_table
 
         with session_factory().begin() as session:
-            header, rows = ExportService(session, SYSTEM).table(kind.value, lang.value)
-        body = write_csv(header, rows) if file_format is ExportFormat.CSV else write_xlsx(header, rows,
-                                                                                          title=kind.value)
-        out.write_bytes(body)
+            if kind is ExportKind.PLACEMENTS:
+                header, rows = placement_table(session, SYSTEM, lang.value)
+            else:
+                header, rows = ExportService(session, SYSTEM).table(kind.value, lang.value)
+        out.write_bytes(write_table(header, rows, FileType(file_format.value), title=kind.value))
         console.print(f"[green]{kind.value}: exported {len(rows)} row(s) to {out}[/green]")
 
     @cli.command("template")
@@ -128,9 +141,9 @@ def register(cli: typer.Typer) -> None:
     ) -> None:
         """Write an empty import file of a kind: the header row, in the format the file name says."""
         from app.services.imports import ExportService
-        from app.tabular import write_csv, write_xlsx
+        from app.tabular import FileType, write_table
 
         header = ExportService.template(kind.value, lang.value)
-        body = write_csv(header, []) if out.suffix.lower() == ".csv" else write_xlsx(header, [], title=kind.value)
-        out.write_bytes(body)
+        file_type = FileType.CSV if out.suffix.lower() == ".csv" else FileType.XLSX
+        out.write_bytes(write_table(header, [], file_type, title=kind.value))
         console.print(f"[green]{kind.value}: template with {len(header)} columns written to {out}[/green]")

@@ -41,7 +41,8 @@ class PlacementViewRepository:
             select(Placement.id, Placement.run_id, Placement.status, Placement.score, Placement.student_id,
                    Student.student_no, Student.name, Program.id, Program.name, College.name,
                    Opening.id, Opening.title, Enterprise.name, AllocationRun.round, Opening.city,
-                   Placement.agreement_no, Placement.agreement_signed_on, Placement.withdrawn_reason)
+                   Placement.agreement_no, Placement.agreement_signed_on, Placement.withdrawn_reason,
+                   Opening.code)
             .join(AllocationRun, AllocationRun.id == Placement.run_id)
             .join(Student, Student.id == Placement.student_id)
             .join(Program, Program.id == Student.program_id)
@@ -64,7 +65,7 @@ class PlacementViewRepository:
             stmt = stmt.where(Placement.id == placement_id)
         keys = ("id", "run_id", "status", "score", "student_id", "student_no", "student_name", "program_id",
                 "program", "college", "opening_id", "opening", "enterprise", "round", "city", "agreement_no",
-                "agreement_signed_on", "withdrawn_reason")
+                "agreement_signed_on", "withdrawn_reason", "opening_code")
         return [dict(zip(keys, row, strict=True)) for row in self.session.execute(stmt)]
 
     def current_internship_runs(self, principal: Principal) -> list[AllocationRun]:

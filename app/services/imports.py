@@ -377,7 +377,8 @@ class ImportService:
             for number, key in checked.keys.items():
                 if key in taken:
                     errors.append(RowError(row=number, column=checked.written.get(kind.key[-1], kind.key[-1]),
-                                           field=kind.key[-1], code="import_exists", params={"entity": kind.name},
+                                           field=kind.key[-1], code="import_exists",
+                                           params={"entity": kind.service.entity},
                                            message="the row was created by someone else meanwhile; import in update "
                                                    "mode to change it"))
         if errors:
@@ -611,8 +612,7 @@ class ImportService:
             else:
                 names = ", ".join(sorted({o[2] for o in openings}))
                 row.fail("preferences", f"{code} is the code of openings of {names}; write it as enterprise/{code}",
-                         "import_ambiguous", value=code, count=len(openings), candidates=names,
-                         hint=f"{names.split(', ')[0]}/{code}")
+                         "import_ambiguous_opening", value=code, candidates=names)
         return out
 
     def _key(self, kind: Kind, row: _Row, data: InputModel) -> tuple[Any, ...] | None:

@@ -32,7 +32,7 @@ from app.web.core import (
     require,
 )
 from app.web.forms import field_errors, form_values, join_list
-from app.web.office import OFFICE, export_kind, import_file
+from app.web.office import OFFICE, ModeForm, export_kind, import_file
 
 router = APIRouter(route_class=WebRoute, dependencies=[Depends(check_csrf)], include_in_schema=False)
 
@@ -71,15 +71,16 @@ def _placed_by_need(session: Any, principal: Any, need_ids: list[int]) -> dict[i
 
 
 @router.get("/course-needs/export")
-def export_course_needs(session: DbDep, user: UserDep,
+def export_course_needs(request: Request, session: DbDep, user: UserDep,
                         file_format: Annotated[FileType, Query(alias="format")] = FileType.CSV) -> Response:
-    return export_kind(session, user, "course-needs", file_format, OFFICE)
+    return export_kind(session, user, "course-needs", file_format, OFFICE, gettext_of(request).locale)
 
 
 @router.post("/course-needs/import")
 def import_course_needs(request: Request, unit: StagedDbDep, user: StagedUserDep,
-                        file: Annotated[UploadFile, File()], dry_run: Annotated[bool, Form()] = False) -> Response:
-    return import_file(request, unit, user, "course-needs", file, dry_run, "/course-needs", OFFICE)
+                        file: Annotated[UploadFile, File()], dry_run: Annotated[bool, Form()] = False,
+                        mode: ModeForm = "create") -> Response:
+    return import_file(request, unit, user, "course-needs", file, dry_run, "/course-needs", OFFICE, mode)
 
 
 def _need_form(row: CourseNeed | None, programs: list[Any]) -> dict[str, Any]:

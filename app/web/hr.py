@@ -32,7 +32,7 @@ from app.web.core import (
     require,
 )
 from app.web.forms import field_errors, form_values, join_list
-from app.web.office import export_kind, import_file, opening_for_office
+from app.web.office import ModeForm, export_kind, import_file, opening_for_office
 
 router = APIRouter(route_class=WebRoute, dependencies=[Depends(check_csrf)], include_in_schema=False)
 
@@ -87,9 +87,9 @@ def openings(request: Request, session: DbDep, user: UserDep,
 
 
 @router.get("/openings/export")
-def export_openings(session: DbDep, user: UserDep,
+def export_openings(request: Request, session: DbDep, user: UserDep,
                     file_format: Annotated[FileType, Query(alias="format")] = FileType.CSV) -> Response:
-    return export_kind(session, user, "openings", file_format, HR)
+    return export_kind(session, user, "openings", file_format, HR, gettext_of(request).locale)
 
 
 @router.get("/openings/new")
@@ -176,8 +176,9 @@ async def update_opening(request: Request, opening_id: WebId, session: DbDep, us
 
 @router.post("/openings/import")
 def import_openings(request: Request, unit: StagedDbDep, user: StagedUserDep,
-                    file: Annotated[UploadFile, File()], dry_run: Annotated[bool, Form()] = False) -> Response:
-    return import_file(request, unit, user, "openings", file, dry_run, "/openings", HR)
+                    file: Annotated[UploadFile, File()], dry_run: Annotated[bool, Form()] = False,
+                    mode: ModeForm = "create") -> Response:
+    return import_file(request, unit, user, "openings", file, dry_run, "/openings", HR, mode)
 
 
 @router.get("/occupations/suggest")
@@ -220,9 +221,9 @@ def lecturers(request: Request, session: DbDep, user: UserDep,
 
 
 @router.get("/lecturers/export")
-def export_lecturers(session: DbDep, user: UserDep,
+def export_lecturers(request: Request, session: DbDep, user: UserDep,
                      file_format: Annotated[FileType, Query(alias="format")] = FileType.CSV) -> Response:
-    return export_kind(session, user, "lecturers", file_format, HR)
+    return export_kind(session, user, "lecturers", file_format, HR, gettext_of(request).locale)
 
 
 @router.get("/lecturers/new")
@@ -304,8 +305,9 @@ def lecturer_placements(request: Request, session: DbDep, user: UserDep,
 
 @router.post("/lecturers/import")
 def import_lecturers(request: Request, unit: StagedDbDep, user: StagedUserDep,
-                     file: Annotated[UploadFile, File()], dry_run: Annotated[bool, Form()] = False) -> Response:
-    return import_file(request, unit, user, "lecturers", file, dry_run, "/lecturers", HR)
+                     file: Annotated[UploadFile, File()], dry_run: Annotated[bool, Form()] = False,
+                     mode: ModeForm = "create") -> Response:
+    return import_file(request, unit, user, "lecturers", file, dry_run, "/lecturers", HR, mode)
 
 
 def _is_version(text: str) -> bool:

@@ -84,6 +84,26 @@ SERVICE: dict[str, str] = {
     "student_placed": N_("This student holds placement %(placement_id)s (%(current_status)s); withdraw or decline it "
                          "before moving the student to another program."),
     "ledger_conflict": N_("The change conflicts with the placement record; reload the page and try again."),
+    "opening_code_taken": N_("Your enterprise already has an opening with the code %(code)s."),
+}
+# Problems of an import's rows and header (RowError.code, app/services/imports.py).
+IMPORT: dict[str, str] = {
+    "import_unknown_column": N_("Unknown column. The columns of this file are: %(columns)s."),
+    "import_duplicate_column": N_("The column appears twice (also as %(other)s)."),
+    "import_unnamed_column": N_("Column %(position)s has no name."),
+    "import_missing_column": N_("This required column is missing."),
+    "import_outside_columns": N_("A cell of this row is outside every named column."),
+    "import_missing_value": N_("This field is required."),
+    "import_duplicate_row": N_("This row repeats row %(other)s."),
+    "import_exists": N_("This %(entity)s already exists. Import in update mode to change it."),
+    "import_key_missing": N_("Update mode finds rows by this column, and it is empty."),
+    "import_key_ambiguous": N_("%(count)s rows of this %(entity)s match; change them one by one."),
+    "import_not_found": N_("“%(value)s” names no %(entity)s you may use."),
+    "import_ambiguous": N_("“%(value)s” names %(count)s records (%(candidates)s); add the column %(hint)s to choose."),
+    "import_ambiguous_opening": N_("%(value)s is the code of openings of %(candidates)s; write it as "
+                                   "enterprise/%(value)s."),
+    "import_not_own": N_("You may only import rows of your own %(entity)s."),
+    "opening_code_taken": N_("Your enterprise already has an opening with the code %(code)s."),
 }
 # Reasons a publication is refused (matching.allocation.recheck codes).
 REASONS: dict[str, str] = {
@@ -147,6 +167,21 @@ def service_message(g: Gettext, exc: ChanjiaoError) -> str:
     return g.gettext(GENERIC)
 
 
+def row_error_message(g: Gettext, error: Any) -> str:
+    """One bad row or header cell of an import report (``RowError``) in ``g``'s language."""
+    code, params = error.code, dict(error.params or {})
+    if code in IMPORT:
+        return _fill(g, IMPORT[code], params)
+    if code in SERVICE:
+        return _fill(g, SERVICE[code], params)
+    if error.type:
+        return validation_message(g, {"type": error.type, "loc": [error.field or ""], "ctx": params,
+                                      "msg": error.message})
+    if g.locale == "en":
+        return str(error.message)
+    return g.gettext(GENERIC)
+
+
 def reason_messages(g: Gettext, reasons: list[dict[str, Any]]) -> list[str]:
     """The coded reasons a publication was refused, each in ``g``'s language."""
     out = []
@@ -161,4 +196,4 @@ def reason_messages(g: Gettext, reasons: list[dict[str, Any]]) -> list[str]:
     return out
 
 
-__all__ = ["reason_messages", "service_message", "validation_message"]
+__all__ = ["reason_messages", "row_error_message", "service_message", "validation_message"]

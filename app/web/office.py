@@ -15,13 +15,14 @@ from app.db.models import CURRENT_PLACEMENT_STATUSES, PlacementStatus, Role, Stu
 from app.errors import ChanjiaoError, Conflict, Forbidden, NotFound, NotScorable, Unprocessable
 from app.run_schemas import AgreementRecord
 from app.schemas import MAX_ID, StudentCreate, StudentUpdate
-from app.services.imports import ExportService, ImportRejected, ImportService
+from app.services.imports import ExportService, ImportMode, ImportRejected, ImportService
 from app.services.matching import MatchService
+from app.services.placement_exports import placement_table
 from app.services.placement_views import STUDENT_SORTS, UNPLACED, PlacementViews, StudentQuery
 from app.services.resources import OpeningService, ProgramService, StudentService
 from app.services.runs import RunService
 from app.settings import Settings
-from app.tabular import MEDIA_TYPES, FileType, read_table, write_csv, write_xlsx
+from app.tabular import MEDIA_TYPES, FileType, read_table, write_table
 from app.web.charts import contribution_bars
 from app.web.core import (
     DbDep,
@@ -42,7 +43,7 @@ from app.web.core import (
 )
 from app.web.forms import field_errors, form_values, join_list
 from app.web.labels import feature_label
-from app.web.messages import service_message, validation_message
+from app.web.messages import row_error_message, service_message, validation_message
 
 router = APIRouter(route_class=WebRoute, dependencies=[Depends(check_csrf)], include_in_schema=False)
 
@@ -232,19 +233,24 @@ def _student_errors(exc: Exception, g: Any) -> dict[str, str]:
     return {"__all__": service_message(g, exc)}
 
 
+ModeForm = Annotated[str, Form(max_length=10)]
+
+
 @router.post("/students/import")
 def import_students(request: Request, unit: StagedDbDep, user: StagedUserDep, file: Annotated[UploadFile, File()],
-                    dry_run: Annotated[bool, Form()] = False) -> Response:
-    return import_file(request, unit, user, "students", file, dry_run, "/students", OFFICE)
+                    dry_run: Annotated[bool, Form()] = False, mode: ModeForm = "create") -> Response:
+    return import_file(request, unit, user, "students", file, dry_run, "/students", OFFICE, mode)
 
 
 def import_file(request: Request, unit: StagedUnit, user: Any, kind: str, upload: UploadFile, dry_run: bool,
-                back: str, roles: tuple[Role, ...]) -> Response:
-    """Shared by every import form: the same checks as the API, the report shown row by row.
+                back: str, roles: tuple[Role, ...], mode: str = "create") -> Response:
+    """Shared by every import form: the same checks as the API, the report shown row by row, each
+    problem in the reader's language and named by the column the file used.
 
     As in the API, reading and checking the file take no write lock (``StagedUnit``); only the
-    insert of the checked rows does, in one short write."""
+    writing of the checked rows does, in one short write."""
     principal = require(user, *roles)
+    import_mode = ImportMode.UPSERT if mode == ImportMode.UPSERT.value else ImportMode.CREATE
     settings: Settings = request.app.state.settings
     data = upload.file.read(settings.max_import_bytes + 1)
     _ = gettext_of(request).gettext
@@ -254,7 +260,7 @@ def import_file(request: Request, unit: StagedUnit, user: Any, kind: str, upload
     table = read_table(data, upload.filename, upload.content_type, max_rows=settings.max_import_rows,
                        max_unzipped_bytes=settings.max_import_bytes * UNZIP_FACTOR)
     try:
-        checked = ImportService(unit.read, principal).check(kind, table, dry_run=dry_run)
+        checked = ImportService(unit.read, principal).check(kind, table, dry_run=dry_run, mode=import_mode)
         if dry_run:
             report = checked.report()
         else:
@@ -262,26 +268,65 @@ def import_file(request: Request, unit: StagedUnit, user: Any, kind: str, upload
                 report = ImportService(session, principal).store(checked)
     except ImportRejected as exc:
         report = exc.report
-    if not dry_run and report.created:
-        flash(request, "ok", _("Imported %(n)d rows.") % {"n": report.created})
+    if not dry_run and not report.error_count and (report.created or report.updated):
+        if import_mode is ImportMode.UPSERT:
+            flash(request, "ok", _("Imported: %(created)d new, %(updated)d updated, %(unchanged)d unchanged.")
+                  % {"created": report.created, "updated": report.updated, "unchanged": report.unchanged})
+        else:
+            flash(request, "ok", _("Imported %(n)d rows.") % {"n": report.created})
         return redirect(back)
-    return render(request, "import_report.html", {"report": report, "back": back, "kind": kind},
+    g = gettext_of(request)
+    errors = [{"row": e.row, "column": e.column, "message": row_error_message(g, e)} for e in report.errors]
+    return render(request, "import_report.html", {"report": report, "errors": errors, "back": back, "kind": kind,
+                                                  "mode": import_mode.value},
                   status_code=422 if report.error_count else 200)
 
 
 @router.get("/students/export")
-def export_students(session: DbDep, user: UserDep,
+def export_students(request: Request, session: DbDep, user: UserDep,
                     file_format: Annotated[FileType, Query(alias="format")] = FileType.CSV) -> Response:
-    return export_kind(session, user, "students", file_format, OFFICE)
+    return export_kind(session, user, "students", file_format, OFFICE, gettext_of(request).locale)
 
 
-def export_kind(session: Any, user: Any, kind: str, file_format: FileType, roles: tuple[Role, ...]) -> Response:
-    principal = require(user, *roles)
-    header, rows = ExportService(session, principal).table(kind)
-    body = write_csv(header, rows) if file_format is FileType.CSV else write_xlsx(header, rows, title=kind)
-    return Response(body, media_type=MEDIA_TYPES[file_format],
-                    headers={"Content-Disposition": f'attachment; filename="{kind}.{file_format.value}"',
+def spreadsheet(header: list[str], rows: list[list[Any]], file_format: FileType, name: str) -> Response:
+    return Response(write_table(header, rows, file_format, title=name), media_type=MEDIA_TYPES[file_format],
+                    headers={"Content-Disposition": f'attachment; filename="{name}.{file_format.value}"',
                              "Cache-Control": "no-store"})
+
+
+def export_kind(session: Any, user: Any, kind: str, file_format: FileType, roles: tuple[Role, ...],
+                locale: str = "en") -> Response:
+    """The kind's rows the user may read, with the import's headers in the page's language (an
+    unchanged export loads back in update mode)."""
+    principal = require(user, *roles)
+    header, rows = ExportService(session, principal).table(kind, locale)
+    return spreadsheet(header, rows, file_format, kind)
+
+
+# Who downloads which import template (the roles of the kind's import page).
+TEMPLATE_ROLES = {"students": OFFICE, "course-needs": OFFICE, "openings": (Role.ENTERPRISE_HR,),
+                  "lecturers": (Role.ENTERPRISE_HR,)}
+
+
+@router.get("/{kind}/import/template")
+def import_template(request: Request, kind: str, user: UserDep,
+                    file_format: Annotated[FileType, Query(alias="format")] = FileType.XLSX) -> Response:
+    """An empty file of the kind: its header row in the page's language."""
+    if kind not in TEMPLATE_ROLES:
+        raise NotFound(f"no import template for {kind}", code="not_found", params={"entity": kind, "id": ""})
+    require(user, *TEMPLATE_ROLES[kind])
+    return spreadsheet(ExportService.template(kind, gettext_of(request).locale), [], file_format, f"{kind}-template")
+
+
+@router.get("/placements/export")
+def export_placements(request: Request, session: DbDep, user: UserDep,
+                      file_format: Annotated[FileType, Query(alias="format")] = FileType.XLSX,
+                      status: Annotated[str, Query(max_length=20)] = "", program_id: WebIdQuery = None) -> Response:
+    """The placements of the page (its filters kept) as a spreadsheet in the page's language."""
+    principal = require(user, Role.PLACEMENT_OFFICE, Role.ENTERPRISE_HR)
+    header, rows = placement_table(session, principal, gettext_of(request).locale,
+                                   statuses=STATUS_FILTERS.get(status, ()), program_id=program_id)
+    return spreadsheet(header, rows, file_format, "placements")
 
 
 # What the placements page can filter by: a status, or the placements that still stand.

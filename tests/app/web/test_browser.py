@@ -18,7 +18,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -51,6 +51,8 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: 
 class Site:
     url: str
     users: dict[str, tuple[str, str]]  # role key -> (username, password)
+    database: str = ""  # the server's database, for tests that check what was (not) stored
+    colleges: dict[str, int] = field(default_factory=dict)  # role key -> the user's college
 
 
 def _free_port() -> int:
@@ -87,12 +89,15 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         credentials = reset_users_of_actors(session, actors)
         by_actor = {a.id: a for a in session.scalars(select(Actor))}
         users: dict[str, tuple[str, str]] = {}
+        colleges: dict[str, int] = {}
         for cred in credentials:
             actor = by_actor[cred.actor_id]
             key = cred.role.value
             if cred.role is Role.PLACEMENT_OFFICE:
                 key += "@" + provinces[actor.college_id]
             users.setdefault(key, (cred.username, cred.password))
+            if actor.college_id is not None:
+                colleges.setdefault(key, actor.college_id)
     engine.dispose()
 
     port = _free_port()
@@ -105,7 +110,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         _wait_for(f"http://127.0.0.1:{port}/health", server)
-        yield Site(f"http://127.0.0.1:{port}", users)
+        yield Site(f"http://127.0.0.1:{port}", users, url, colleges)
     finally:
         for process in (worker, server):
             process.terminate()
@@ -247,6 +252,98 @@ def test_scheduler_runs_and_publishes_then_the_college_accepts(browser: Browser,
     expect(page.locator(f"#{row_id} .badge")).to_have_text(re.compile("已接受|accepted"))
     _shot(page, "office-placements")
     page.context.close()
+
+
+def _students_file(rows: list[list[object]]) -> bytes:
+    import io
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["学号", "姓名", "专业", "手机", "技能", "成绩", "省份", "城市"])
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _stored_students(site: Site, numbers: list[str]) -> list[str]:
+    from app.db.models import Student
+
+    engine = make_engine(site.database)
+    try:
+        with make_session_factory(engine)() as session:
+            return sorted(session.scalars(select(Student.student_no).where(Student.student_no.in_(numbers))))
+    finally:
+        engine.dispose()
+
+
+def _import_students(page: Page, site: Site, content: bytes) -> None:
+    page.goto(site.url + "/students")
+    page.locator("#import-file").set_input_files(
+        {"name": "新生名单.xlsx", "buffer": content,
+         "mimeType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"})
+    page.get_by_label("试导入：只检查，不保存").uncheck()
+    page.get_by_role("button", name="上传").click()
+    page.wait_for_load_state()
+
+
+def office_imports_and_exports(browser: Browser, site: Site, who: str, prefix: str) -> None:
+    """The office imports students from a Chinese-header workbook with one bad row (shown in Chinese,
+    naming its row and column; nothing stored), fixes it, imports again, and exports its placements."""
+    import io
+
+    import openpyxl
+
+    from app.db.models import Program
+
+    engine = make_engine(site.database)
+    with make_session_factory(engine)() as session:
+        program = session.scalars(select(Program).where(Program.college_id == site.colleges[who])
+                                  .order_by(Program.id)).first()
+        assert program is not None
+        major = program.name
+    engine.dispose()
+    numbers = [f"{prefix}01", f"{prefix}02"]
+    page = _page(browser)
+    _sign_in(page, site, who)
+    _import_students(page, site, _students_file([
+        [numbers[0], "新生甲", major, "13800138000", "Python；SQL", 88, "贵州省", "贵阳"],
+        [numbers[1], "新生乙", major, "13800138001", "Linux", 150, "贵州", "遵义"]]))
+    report = page.locator("table", has=page.locator("caption", has_text="按行列出的错误"))
+    expect(report.locator("tbody tr")).to_have_count(1)
+    cells = report.locator("tbody tr td")
+    expect(cells.nth(0)).to_have_text("3")
+    expect(cells.nth(1)).to_have_text("成绩")
+    expect(cells.nth(2)).to_have_text("请输入不大于 100 的数字。")
+    expect(page.locator("main")).to_contain_text("未保存任何数据")
+    _shot(page, "office-import-refused")
+    assert _stored_students(site, numbers) == []  # nothing stored
+
+    _import_students(page, site, _students_file([
+        [numbers[0], "新生甲", major, "13800138000", "Python；SQL", 88, "贵州省", "贵阳"],
+        [numbers[1], "新生乙", major, "13800138001", "Linux", 90, "贵州", "遵义"]]))
+    expect(page.locator(".flash.ok")).to_have_text("已导入 2 行。")
+    assert _stored_students(site, numbers) == numbers
+
+    page.goto(site.url + "/placements")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="导出实习安排（XLSX）").click()
+    sheet = openpyxl.load_workbook(io.BytesIO(Path(download.value.path()).read_bytes())).worksheets[0]
+    assert sheet.freeze_panes == "A2"
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:8] == ("学号", "姓名", "学校", "专业", "岗位编号", "岗位名称", "企业", "城市")
+    assert len(rows) > 1, "the college has published placements"
+    record = dict(zip(rows[0], rows[1], strict=True))
+    assert record["学号"] and record["姓名"] and record["企业"] and record["轮次"] >= 1
+    assert record["状态"] in {"已发布", "已接受", "已拒绝", "已签协议", "已被后续轮次替代", "已撤回"}
+    page.context.close()
+
+
+def test_office_imports_a_chinese_file_fixes_a_bad_row_and_exports_placements(browser: Browser, site: Site) -> None:
+    office_imports_and_exports(browser, site, "placement_office@贵州", "2099贵")
 
 
 
