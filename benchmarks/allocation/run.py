@@ -1,7 +1,9 @@
 """Allocation benchmarks: generate seeded instances, run ``chanjiao solve`` on each, print a table.
 
 Each case runs in its own child process so that ``RUSAGE_CHILDREN`` gives that case's peak memory.
-Usage: ``python -m benchmarks.allocation.run [--cases NAME,...] [--workdir var/bench]``.
+Usage: ``python -m benchmarks.allocation.run [--cases NAME,...] [--workdir var/bench] [--executor NAME]``
+(``--executor inline|process|ray`` overrides the cases' params.json; a Ray runtime's processes are
+not children of the solve, so "peak MiB" is then the driver's alone).
 """
 
 from __future__ import annotations
@@ -63,12 +65,13 @@ def instance_dir(workdir: Path, name: str) -> Path:
     return target
 
 
-def run_one(workdir: Path, name: str) -> dict[str, object]:
+def run_one(workdir: Path, name: str, executor: str | None = None) -> dict[str, object]:
     """Run in a fresh child so that RUSAGE_CHILDREN is this case's solve only."""
     instance = instance_dir(workdir, name)
     out = workdir / f"{name}.out"
     started = time.perf_counter()
-    proc = subprocess.run([CHANJIAO, "solve", "--instance", str(instance), "--out", str(out)],
+    proc = subprocess.run([CHANJIAO, "solve", "--instance", str(instance), "--out", str(out),
+                           *(["--executor", executor] if executor else [])],
                           capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -83,11 +86,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", default=",".join(DEFAULT))
     parser.add_argument("--workdir", type=Path, default=ROOT / "var" / "bench")
+    parser.add_argument("--executor", choices=["inline", "process", "ray"], help="Override params.json.")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     if args.one:
-        print(json.dumps(run_one(args.workdir, args.one)))
+        print(json.dumps(run_one(args.workdir, args.one, args.executor)))
         return
     print(f"{'case':20} {'mode / constraints':40} {'time s':>7} {'(solve)':>8} {'peak MiB':>9} "
           f"{'status':>10} {'objective':>11} {'bound':>11} {'gap':>8}")
@@ -95,7 +99,8 @@ def main() -> None:
         kind, _n, _m, _k, params = CASES[name]
         instance_dir(args.workdir, name)  # generation is not timed
         proc = subprocess.run([sys.executable, "-m", "benchmarks.allocation.run", "--workdir", str(args.workdir),
-                               "--one", name], capture_output=True, text=True, check=True, cwd=ROOT)
+                               "--one", name, *(["--executor", args.executor] if args.executor else [])],
+                              capture_output=True, text=True, check=True, cwd=ROOT)
         row = json.loads(proc.stdout.strip().splitlines()[-1])
         constraints = ",".join(f"{key}={value}" for key, value in params.items()
                                if key not in ("executor", "time_limit_s"))
