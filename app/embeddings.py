@@ -10,6 +10,7 @@ fusion is ``matching.scoring.semantic``; this module only loads the model and st
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib
 import os
@@ -22,7 +23,7 @@ import numpy as np
 
 from matching.domain import CatalogEntry
 from matching.scoring.catalog import CatalogIndex
-from matching.scoring.semantic import Embed, SemanticIndex
+from matching.scoring.semantic import FUSED_NAME_WEIGHT, Embed, SemanticIndex
 
 __all__ = [
     "CACHE_DIR",
@@ -123,7 +124,12 @@ def catalogue_vectors(
 def semantic_index(
     index: CatalogIndex, embed: Embed | None = None, model: str | None = None, cache_dir: Path | None = None
 ) -> SemanticIndex:
-    """``index`` with the shipped model's catalogue vectors (cached in ``CACHE_DIR``) and embedding function."""
+    """``index`` with the shipped model's catalogue vectors (cached in ``CACHE_DIR``) and embedding function.
+
+    The index's name weight for needs given by fields becomes ``FUSED_NAME_WEIGHT``, fitted with
+    the semantic weight.
+    """
+    index = dataclasses.replace(index, name_weight=FUSED_NAME_WEIGHT)
     name = model if model is not None else model_id()
     fn = embed if embed is not None else load_embed()
     vectors = catalogue_vectors(index.entries, fn, name, CACHE_DIR if cache_dir is None else cache_dir)

@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # scikit-learn takes seconds to import: only `chanjiao rank` 
 
 console = Console(stderr=True)
 
-CATALOG_COLUMNS = ("code", "name", "description")
+CATALOG_COLUMNS = ("code", "name", "description", "group")
 NEEDS_COLUMNS = ("id", "title", "description", "skills")
 OUT_COLUMNS = ("need_id", "rank", "code", "score")
 PROGRESS_FROM = 200  # needs: below this a run takes well under a second, a bar would only flicker
@@ -111,7 +111,7 @@ def _require(row: dict[str, str], column: str, name: str) -> str:
 
 
 def read_catalog(path: Path) -> list[CatalogEntry]:
-    rows = read_rows(path, ("code", "name"), ("description",))
+    rows = read_rows(path, ("code", "name"), ("description", "group"))
     seen: dict[str, str] = {}
     out = []
     for row in rows:
@@ -120,7 +120,12 @@ def read_catalog(path: Path) -> list[CatalogEntry]:
             raise InputError(f"{path} row {row['_line']}: column 'code' repeats {code!r} (first on row {seen[code]})")
         seen[code] = row["_line"]
         out.append(
-            CatalogEntry(code=code, name=_require(row, "name", str(path)), description=row.get("description", ""))
+            CatalogEntry(
+                code=code,
+                name=_require(row, "name", str(path)),
+                description=row.get("description", ""),
+                subcategory=row.get("group", ""),  # siblings for the back-off; else read from the code
+            )
         )
     if not out:
         raise InputError(f"{path}: no catalogue rows after the header")
@@ -221,7 +226,9 @@ def rank_needs(
 def register(cli: typer.Typer) -> None:
     @cli.command("rank")
     def rank(
-        catalog: Path = typer.Option(..., "--catalog", help="CSV with columns code,name,description."),
+        catalog: Path = typer.Option(
+            ..., "--catalog", help="CSV with columns code,name,description[,group] (group: siblings share one)."
+        ),
         needs: Path = typer.Option(..., "--needs", help="CSV with columns id,title,description,skills."),
         top: int = typer.Option(10, "--top", min=1, help="Rows per need (fewer if the catalogue is smaller)."),
         out: Path = typer.Option(..., "--out", help="Output CSV: need_id,rank,code,score (rank 1 = best)."),

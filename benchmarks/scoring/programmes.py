@@ -2,6 +2,7 @@
 
     .venv/bin/python -m benchmarks.scoring.programmes [--split dev|test|all] [--fit] [--embeddings]
     .venv/bin/python -m benchmarks.scoring.programmes --write DIR   # CSVs for `chanjiao rank`
+    .venv/bin/python -m benchmarks.scoring.programmes --score RANKED.csv   # score its output
 
 The task of issue 14's hidden programmes set (rank education programmes for an occupation given
 by title, description and technology skills), rebuilt from data we may use, so that field weights
@@ -182,8 +183,8 @@ def write(directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     with (directory / "programmes.csv").open("w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(("code", "name", "description"))
-        w.writerows((e.code, e.name, e.description) for e in entries)
+        w.writerow(("code", "name", "description", "group"))
+        w.writerows((e.code, e.name, e.description, e.subcategory) for e in entries)
     for part in ("dev", "test", "all"):
         with (directory / f"needs_{part}.csv").open("w", encoding="utf-8", newline="") as fh:
             w = csv.writer(fh)
@@ -233,9 +234,21 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--write", type=Path, help="write the CSVs for chanjiao rank into this folder and stop")
     ap.add_argument("--embeddings", action="store_true", help="also fit and measure the semantic term")
+    ap.add_argument("--score", type=Path, help="hit@5 and MRR@10 of a `chanjiao rank` output on the dev and test needs")
     args = ap.parse_args(argv)
     if args.write:
         write(args.write)
+        return 0
+    if args.score:
+        _, all_needs = build()
+        ranked: dict[str, list[str]] = defaultdict(list)
+        with args.score.open(encoding="utf-8", newline="") as fh:
+            for r in sorted(csv.DictReader(fh), key=lambda r: (r["need_id"], int(r["rank"]))):
+                ranked[r["need_id"]].append(r["code"])
+        for part in ("dev", "test"):
+            ns = [n for n in all_needs if n.split == part and n.id in ranked]
+            m = metrics(ranked, ns)
+            print(f"{args.score}: {part} ({len(ns)} needs): hit@5 {m['hit@5']:.3f}, MRR@10 {m['mrr@10']:.3f}")
         return 0
     from app.data import job_title_expander
 

@@ -107,6 +107,7 @@ _EXCLUDES = re.compile(r"(?:^|(?<=[.!?]))\s*(?:excludes?|does not include)\b[^.]
 _HYPHEN_CODE = re.compile(r"^(\d+-\d+-\d+)-\d+$")
 _SOC_CODE = re.compile(r"^(\d{2}-\d{3})\d(?:\.\d+)?$")
 _MAJOR_CODE = re.compile(r"^(\d{4})\d{2}$")
+_CIP_CODE = re.compile(r"^(\d{2}\.\d{2})\d{2}$")
 
 
 def match_name(name: str) -> str:
@@ -122,9 +123,10 @@ def group_of(code: str) -> str | None:
     """The group an entry's code belongs to, read from the code's own hierarchy, or ``None``.
 
     大典 ``4-04-05-01`` → 小类 ``4-04-05``; O*NET-SOC ``15-1252.00`` → broad occupation
-    ``15-125``; a six-digit major ``510205`` → 专业类 ``5102``.
+    ``15-125``; a six-digit major ``510205`` → 专业类 ``5102``; a CIP programme ``51.3801`` → its
+    four-digit series ``51.38``.
     """
-    for pattern in (_HYPHEN_CODE, _SOC_CODE, _MAJOR_CODE):
+    for pattern in (_HYPHEN_CODE, _SOC_CODE, _MAJOR_CODE, _CIP_CODE):
         m = pattern.match(code.strip())
         if m:
             return m.group(1)

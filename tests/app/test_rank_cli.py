@@ -174,3 +174,11 @@ def test_long_input_runs_with_progress(runner: CliRunner, tmp_path: Path) -> Non
     code, output, out = _run(runner, tmp_path, CATALOG.encode(), needs.encode(), top=1)
     assert code == 0, output
     assert len(out.read_text(encoding="utf-8").splitlines()) == 251
+
+
+def test_a_group_column_names_siblings_for_the_back_off(tmp_path: Path) -> None:
+    (tmp_path / "c.csv").write_text(
+        "code,name,description,group\nA,急诊护士,急诊抢救护理,nurses\nB,手术室护士,手术配合护理,nurses\n"
+        "C,医院护工,急诊手术陪护,\n", encoding="utf-8")
+    entries = rank.read_catalog(tmp_path / "c.csv")
+    assert [(e.code, e.subcategory) for e in entries] == [("A", "nurses"), ("B", "nurses"), ("C", "")]

@@ -158,6 +158,7 @@ def test_groups_are_read_from_the_codes() -> None:
     assert group_of("4-04-05-01") == "4-04-05"
     assert group_of("15-1252.00") == "15-125"
     assert group_of("510205") == "5102"
+    assert group_of("51.3801") == "51.38"
     assert group_of("2654.1.7") is None
 
 
