@@ -34,6 +34,7 @@ VENV_BIN = Path(sys.executable).parent
 # The name Ray gives a worker process while it runs a task of app.executors' map_shared.
 TASK_TITLE = "ray::_run_shared"
 TERM = "2027-spring"
+IP = shutil.which("ip") or "/usr/sbin/ip"  # iproute2; root's PATH may lack sbin
 
 
 def free_port() -> int:
@@ -222,7 +223,7 @@ def main() -> None:
     # Stopped from outside (the test's timeout): still stop the nodes.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(3))
     # A new network namespace starts with its loopback down.
-    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+    subprocess.run([IP, "link", "set", "lo", "up"], check=True)
     report: dict[str, Any] = {"runs": []}
     cluster = Cluster(args.workdir, cluster_env())
     try:
