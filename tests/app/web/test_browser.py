@@ -3,7 +3,9 @@ server and worker processes on a migrated, demo-seeded SQLite file.
 
 Flows: every role signs in; HR creates an opening with the 大典 suggestion; a scheduler runs and
 publishes an allocation while the page follows its progress; the placement office accepts a
-placement.  Screenshots of the main pages go to test-artifacts/screenshots/ (at 1280 px, and a few
+placement; a whole term (HR's opening and lecturer offer, the office's course need, runs, answers,
+a supplementary round, agreements, a lecturer run, the office's student filter and course need page,
+HR's interns and lecturers' placements).  Screenshots of the main pages go to test-artifacts/screenshots/ (at 1280 px, and a few
 at 390 px).  Never downloads a browser: without /usr/bin/chromium the tests skip, and under CI=true
 they fail instead.
 """
@@ -208,11 +210,12 @@ def test_hr_creates_an_opening_with_the_occupation_suggestion(browser: Browser, 
     page.context.close()
 
 
-def _submit_run(browser: Browser, site: Site, province: str) -> Page:
+def _submit_run(browser: Browser, site: Site, province: str, kind: str = "internship") -> Page:
     """A scheduler's page on the run just submitted for ``province`` (20 s at most)."""
     page = _page(browser)
     _sign_in(page, site, "scheduler")
     page.goto(site.url + "/runs")
+    page.locator("#f-kind").select_option(kind)
     page.locator("#f-province").fill(province)
     page.locator("#f-time_limit_s").fill("20")
     page.get_by_role("button", name=re.compile("^(提交|Submit run)$")).click()
@@ -353,11 +356,59 @@ def _wait_for_result(page: Page) -> None:
     expect(page.get_by_role("link", name=re.compile("^(发布…|Publish…)$"))).to_be_visible(timeout=90_000)
 
 
+@pytest.mark.timeout(600)
 def test_a_whole_term_in_the_browser(browser: Browser, site: Site) -> None:
     """The ledger through the pages, in zh-CN (辽宁, apart from the other tests' 贵州 runs): a run and
     a what-if compared with their parameters, publication after its confirmation, answers (accept,
     decline after its own page), a supplementary round that supersedes the first, the 三方协议 with
-    its number, and the placements at 390 px as cards."""
+    its number, and the placements at 390 px as cards.  Around it: HR adds an opening and a lecturer
+    offer, the office a course need, through their forms; a lecturer run places the lecturer; at the
+    end the office filters its student list and reads the course need's page, and HR sees its
+    interns and its lecturers' placements."""
+    opening_title, lecturer_name, course = "电气自动化实习生（浏览器）", "孙工（浏览器）", "PLC 编程实训（浏览器）"
+    hr = _page(browser)
+    _sign_in(hr, site, "enterprise_hr")
+    hr.goto(site.url + "/openings/new")
+    hr.locator("#f-title").fill(opening_title)
+    hr.locator("#f-description").fill("PLC 编程、电气控制柜装配与调试，供配电系统巡检，电气 CAD 图纸绘制")
+    hr.locator("#f-required_skills").fill("PLC编程；电气控制；电气CAD")
+    hr.locator("#f-seats").fill("3")
+    hr.locator("#f-term").fill("2027-spring")
+    hr.locator("#f-province").fill("辽宁省")  # stored as 辽宁, the runs' scope
+    hr.locator("#f-city").fill("沈阳")
+    hr.get_by_role("button", name="保存").click()
+    expect(hr).to_have_url(re.compile(r"/openings/\d+$"))
+    expect(hr.locator("main h1")).to_have_text(opening_title)
+    hr.goto(site.url + "/lecturers/new")
+    hr.locator("#f-name").fill(lecturer_name)
+    hr.locator("#f-title").fill("电气高级工程师")
+    hr.locator("#f-expertise").fill("PLC 编程与电气控制系统调试，十年产线自动化改造经验")
+    hr.locator("#f-topics").fill("PLC编程；电气控制")
+    hr.locator("#f-max_weekly_hours").fill("10")
+    hr.locator("#f-available_slots").fill("mon4; fri4; wed2; wed3; tue3")
+    hr.locator("#f-cities").fill("贵阳；遵义；六盘水；安顺；毕节；铜仁；凯里；都匀")
+    hr.get_by_role("button", name="保存").click()
+    expect(hr.locator(".flash.ok")).to_be_visible()
+    expect(hr.locator("main")).to_contain_text(lecturer_name)
+    hr.context.close()
+
+    # A lecturer run's scope is the lecturers' enterprises' province: HR's enterprise is in 贵州.
+    office = _page(browser)
+    _sign_in(office, site, "placement_office@贵州")
+    office.goto(site.url + "/course-needs/new")
+    program = office.locator("#f-program_id option", has_text="2027年春季学期").first.get_attribute("value")
+    office.locator("#f-program_id").select_option(program)
+    office.locator("#f-course_name").fill(course)
+    office.locator("#f-topics").fill("PLC编程；电气控制")
+    office.locator("#f-weekly_hours").fill("2")
+    office.locator("#f-term").fill("2027-spring")
+    office.locator("#f-slots").fill("fri4")
+    office.get_by_role("button", name="保存").click()
+    expect(office).to_have_url(re.compile(r"/course-needs/\d+$"))
+    need_url = office.url
+    expect(office.locator("#current-lecturer")).to_have_text("尚无")
+    office.context.close()
+
     page = _submit_run(browser, site, "辽宁")
     first = page.url
     _wait_for_result(page)
@@ -421,6 +472,48 @@ def test_a_whole_term_in_the_browser(browser: Browser, site: Site) -> None:
     expect(office.locator(f"#{accepted_row}")).to_contain_text("辽实协-2027-001")
     _shot(office, "office-placements-term")
     office.context.close()
+
+    # The lecturers: a lecturer run of 贵州, published, places HR's lecturer on the office's course.
+    page = _submit_run(browser, site, "贵州", kind="lecturer")
+    _wait_for_result(page)
+    page.get_by_role("link", name="发布…").click()
+    page.get_by_role("button", name=re.compile("^发布$")).click()
+    expect(page.locator(".flash.ok")).to_be_visible()
+    page.context.close()
+
+    office = _page(browser)
+    _sign_in(office, site, "placement_office@辽宁")
+    office.goto(site.url + "/students")
+    office.locator("#f-status").select_option("confirmed")
+    office.get_by_role("button", name="搜索").click()
+    expect(office.locator("#student-count")).to_have_text("共 1 名学生符合条件。")
+    expect(office.locator("tbody tr")).to_have_count(1)
+    expect(office.locator("tbody tr .badge")).to_have_text("已签协议")
+    _shot(office, "office-students-filtered")
+    office.context.close()
+
+    office = _page(browser)
+    _sign_in(office, site, "placement_office@贵州")
+    office.goto(site.url + "/course-needs")
+    expect(office.locator("tbody tr", has_text=course)).to_contain_text(lecturer_name)
+    office.locator("tbody tr", has_text=course).get_by_role("link", name=course, exact=True).click()
+    expect(office).to_have_url(need_url)
+    expect(office.locator("#current-lecturer")).to_contain_text(lecturer_name)
+    _shot(office, "office-course-need")
+    office.context.close()
+
+    hr = _page(browser)
+    _sign_in(hr, site, "enterprise_hr")
+    hr.goto(site.url + "/interns")
+    expect(hr.locator("tbody tr", has_text=opening_title).first).to_be_visible()
+    _shot(hr, "hr-interns")
+    hr.goto(site.url + "/lecturers/placements")
+    # The lecturer (10 hours a week) may teach more than the office's course; that one is among them.
+    row = hr.locator("tbody tr", has_text=lecturer_name).filter(has_text=course)
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("已发布")
+    _shot(hr, "hr-lecturer-placements")
+    hr.context.close()
 
     phone = _page(browser, width=390)
     _sign_in(phone, site, "placement_office@辽宁")

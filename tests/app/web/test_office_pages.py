@@ -148,6 +148,11 @@ def test_edit_a_student_never_moves_a_placed_one(as_user: Login, market: dict[st
     assert moved.status_code == 409 and "请先撤回或拒绝该安排" in moved.text
     session.expire_all()
     assert student.program_id == market["programs"]["college_a"]
+    # The API refuses the same move with the placement named (its state as current_status).
+    api = app_client.patch(f"{API}/students/{student.id}", json={"program_id": second.json()["id"]},
+                           headers=world.h("college_a"))
+    assert api.status_code == 409 and api.json()["placement_id"] == placed.id
+    assert api.json()["current_status"] == "published" and api.json()["status"] == 409
     # A student with no placement may move to another program of the college.
     fresh = app_client.post(f"{API}/students", json={"program_id": market["programs"]["college_a"],
                                                      "student_no": "late-1", "name": "后来者"},
