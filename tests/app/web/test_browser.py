@@ -5,9 +5,9 @@ Flows: every role signs in; HR creates an opening with the 大典 suggestion; a 
 publishes an allocation while the page follows its progress; the placement office accepts a
 placement; a whole term (HR's opening and lecturer offer, the office's course need, runs, answers,
 a supplementary round, agreements, a lecturer run, the office's student filter and course need page,
-HR's interns and lecturers' placements).  Screenshots of the main pages go to test-artifacts/screenshots/ (at 1280 px, and a few
-at 390 px).  Never downloads a browser: without /usr/bin/chromium the tests skip, and under CI=true
-they fail instead.
+HR's interns and lecturers' placements).  Screenshots of the main pages go to
+test-artifacts/screenshots/ (at 1280 px, and a few at 390 px).  Never downloads a browser: without
+/usr/bin/chromium the tests skip, and under CI=true they fail instead.
 """
 
 from __future__ import annotations
