@@ -273,3 +273,38 @@ def test_course_needs_new_edit_import_and_the_lecturer_placed(as_user: Login, ma
     other = as_user("college_b")
     assert other.get(f"/course-needs/{need.id}").status_code == 404
     assert "赵工" not in other.get("/course-needs").text
+
+
+ENGLISH_PHRASE = re.compile(r"\b[A-Za-z]{2,}(?: [A-Za-z]{2,})+\b")
+
+
+def _main_text(html: str) -> str:
+    main = html.split("<main", 1)[1].split("</main>", 1)[0]
+    main = re.sub(r"<(script|style)\b.*?</\1>", " ", main, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", main))
+
+
+def test_the_new_pages_speak_chinese_and_english(as_user: Login, market: dict[str, Any], world: World,
+                                                 app_client: TestClient) -> None:
+    need = app_client.post(f"{API}/course-needs", json={"program_id": market["programs"]["college_a"],
+                                                        "course_name": "数据采集", "weekly_hours": 2, "term": TERM,
+                                                        "topics": ["Hadoop"]}, headers=world.h("college_a"))
+    assert need.status_code == 201, need.text
+    student = market["students"][("college_a", 0)]
+    opening = next(iter(market["openings"].values()))
+    pages = {"college_a": ["/students", "/students/new", f"/students/{student}/edit", f"/openings/{opening}",
+                           "/course-needs", "/course-needs/new", f"/course-needs/{need.json()['id']}",
+                           f"/course-needs/{need.json()['id']}/edit"],
+             "enterprise_a": ["/interns", "/lecturers/placements", "/dashboard"]}
+    for who, paths in pages.items():
+        client = as_user(who)
+        for path in paths:
+            zh = client.get(path)
+            assert zh.status_code == 200, path
+            text = _main_text(zh.text)
+            assert not ENGLISH_PHRASE.findall(text), (path, ENGLISH_PHRASE.findall(text)[:5])
+            en = client.get(path, headers={"Accept-Language": "en"})
+            assert en.status_code == 200 and '<html lang="en">' in en.text, path
+            # The page's own words are English there (data such as names stay as entered).
+            english = _main_text(en.text)
+            assert not any(word in english for word in ("编辑", "保存", "专业", "状态", "请选择", "课时", "岗位")), path
