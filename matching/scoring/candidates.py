@@ -52,7 +52,7 @@ from matching.scoring.model import FitModel, Pairing, prior_model
 from matching.scoring.results import Unscorable
 from matching.scoring.text import TextSpace, normalize
 
-__all__ = ["Candidates", "merge_candidates", "scoring_corpus", "top_k_openings_per_student"]
+__all__ = ["Candidates", "merge_candidates", "opening_vectors", "scoring_corpus", "top_k_openings_per_student"]
 
 _PROGRAM_CHUNK = 256  # programs whose base rows are held at once: 256 × openings float64
 
@@ -106,6 +106,13 @@ def scoring_corpus(students: Sequence[StudentProfile], openings: Sequence[Openin
     return [*(program_text(programs[p]) for p in prog_ids), *(opening_text(openings[int(i)]) for i in o_idx)]
 
 
+def opening_vectors(space: TextSpace, openings: Sequence[OpeningProfile]) -> sp.csr_matrix:
+    """The scorable openings' text vectors as :func:`top_k_openings_per_student` builds them (terms
+    × openings), for callers that score many groups of students against the same openings."""
+    o_idx = np.array([i for i, o in enumerate(openings) if unscorable_opening(o) is None], dtype=np.int64)
+    return sp.csr_matrix(_transform_unique(space, [opening_text(openings[int(i)]) for i in o_idx]).T)
+
+
 def merge_candidates(parts: Sequence[tuple[np.ndarray, Candidates]], student_ids: Sequence[str]) -> Candidates:
     """One :class:`Candidates` of disjoint groups of students scored separately against the same
     openings (and text space): ``(positions, candidates)`` per group, ``positions[i]`` being the
@@ -146,6 +153,7 @@ def top_k_openings_per_student(
     history: PlacementHistory | None = None,
     cooperation: Cooperation | None = None,
     text_space: TextSpace | None = None,
+    opening_vectors: sp.csr_matrix | None = None,
 ) -> Candidates:
     """The ``k`` best openings per scorable student under the student↔opening ``model``.
 
@@ -200,7 +208,8 @@ def top_k_openings_per_student(
     o_texts = [opening_text(o) for o in ops]
     # The same texts scoring_corpus gives: a space fitted on them once serves every part of a run.
     space = text_space if text_space is not None else TextSpace.fit([*p_texts, *o_texts])
-    o_vec_t = sp.csr_matrix(_transform_unique(space, o_texts).T)  # converted once, not per chunk
+    # Converted once, not per chunk; a caller scoring groups of students apart passes it in.
+    o_vec_t = opening_vectors if opening_vectors is not None else sp.csr_matrix(_transform_unique(space, o_texts).T)
     coop_by_college: dict[str, np.ndarray] = {}
     for (ent, college), count in (cooperation or {}).items():
         e = ent_tab.get(normalize(ent).strip())
