@@ -72,6 +72,7 @@ __all__ = [
     "best_sibling",
     "entry_text",
     "group_of",
+    "is_title",
     "match_name",
     "need_text",
     "rank_catalog",
@@ -367,7 +368,7 @@ class CatalogIndex:
         skill_list = list(dict.fromkeys(s for s in (normalize(x).strip() for x in skills) if s))
         if not has_content(query) and not skill_list:
             return Unscorable(query_id, "the need has no text to match (title, description and skills empty)")
-        short = _is_title(query)
+        short = is_title(query)
         use_exp = self.expander is not None and self.expansion_weight > 0.0
         text_q = self.expander.clean(query) if self.expander is not None else query
         expansion = self.expander.expand(query) if use_exp and self.expander is not None else None
@@ -570,7 +571,7 @@ def _total(terms: list[tuple[str, float, np.ndarray]]) -> np.ndarray:
     return out
 
 
-def _is_title(query: str) -> bool:
+def is_title(query: str) -> bool:
     """True for a need that is a title only: one distinct non-empty line, short."""
     lines = {" ".join(normalize(line).split()) for line in query.splitlines()} - {""}
     return len(lines) == 1 and len(next(iter(lines))) <= SHORT_TITLE_CHARS

@@ -8,9 +8,9 @@ clipped to [0, 1]), to ``CatalogIndex.rank_need`` by score fusion: with weight `
 term is scaled by ``1 - w``, so the score is still the exact sum of named contributions and the
 explanation says how much of it the model gave.
 
-The weight depends on the script of the need: an English-only model collapses on Chinese text,
-so a need written in Chinese gets ``cjk_weight`` (0 unless fitting on Chinese dev data showed a
-gain), any other need ``weight``.  Both are fitted on dev data (``FieldWeights``; see
+The weight depends on the need: an English-only model collapses on Chinese text, so a need
+written in Chinese gets ``cjk_weight`` (0 unless fitting on Chinese dev data showed a gain); a
+title alone gets ``title_weight``, any other need ``weight``.  Both are fitted on dev data (``FieldWeights``; see
 benchmarks/scoring/RESULTS.md); the lexical ranking stays the default, since this term exists only
 when a caller builds a ``SemanticIndex``.
 """
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from matching.scoring.catalog import CatalogIndex, SkillWeights, need_text
+from matching.scoring.catalog import CatalogIndex, SkillWeights, is_title, need_text
 from matching.scoring.results import Ranked, Unscorable
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "FUSED_NAME_WEIGHT",
     "SEMANTIC_FEATURE",
     "SEMANTIC_WEIGHT",
+    "TITLE_SEMANTIC_WEIGHT",
     "Embed",
     "SemanticIndex",
     "is_cjk",
@@ -44,6 +45,8 @@ SEMANTIC_FEATURE = "semantic_similarity"
 # needs: benchmarks/scoring/semantic_titles.py.
 SEMANTIC_WEIGHT = 0.5
 FUSED_NAME_WEIGHT = 0.4
+# A title alone (English): fitted on the English job-title dev halves (semantic_titles.py).
+TITLE_SEMANTIC_WEIGHT = 0.2
 CJK_SEMANTIC_WEIGHT = 0.0
 
 Embed = Callable[[Sequence[str]], np.ndarray]
@@ -89,19 +92,23 @@ class SemanticIndex:
     embed: Embed
     weight: float = SEMANTIC_WEIGHT
     cjk_weight: float = CJK_SEMANTIC_WEIGHT
+    title_weight: float = TITLE_SEMANTIC_WEIGHT
 
     def __post_init__(self) -> None:
         if self.vectors.shape[0] != len(self.index.entries):
             raise ValueError(
                 f"{self.vectors.shape[0]} catalogue embeddings for {len(self.index.entries)} entries: recompute them"
             )
-        if not (0.0 <= self.weight < 1.0 and 0.0 <= self.cjk_weight < 1.0):
+        if not all(0.0 <= w < 1.0 for w in (self.weight, self.cjk_weight, self.title_weight)):
             raise ValueError("semantic weights must lie in [0, 1)")
         object.__setattr__(self, "vectors", unit_rows(self.vectors))
 
     def weight_for(self, text: str) -> float:
-        """The semantic weight of a need: ``cjk_weight`` for Chinese text, else ``weight``."""
-        return self.cjk_weight if is_cjk(text) else self.weight
+        """The semantic weight of a need: ``cjk_weight`` for Chinese text, ``title_weight`` for a title
+        alone, else ``weight``."""
+        if is_cjk(text):
+            return self.cjk_weight
+        return self.title_weight if is_title(text) else self.weight
 
     def similarities(self, texts: Sequence[str]) -> np.ndarray:
         """Needs × entries cosine similarities, clipped to [0, 1] (one call of ``embed``)."""

@@ -39,7 +39,7 @@ ENTRIES = [
 def semantic() -> SemanticIndex:
     index = CatalogIndex.build(ENTRIES)
     return SemanticIndex(index, fake_embed([f"{e.name}\n{e.description}" for e in index.entries]), fake_embed,
-                         weight=0.6)
+                         weight=0.6, title_weight=0.3)
 
 
 def test_the_semantic_similarity_is_one_more_exact_contribution(semantic: SemanticIndex) -> None:
@@ -75,6 +75,8 @@ def test_a_batch_row_ranks_as_embedding_one_need(semantic: SemanticIndex) -> Non
 def test_chinese_needs_get_their_own_weight_and_zero_leaves_the_lexical_ranking(semantic: SemanticIndex) -> None:
     assert is_cjk("病房护士") and is_cjk("Java开发工程师")
     assert not is_cjk("Registered Nurses")
+    assert semantic.weight_for("Registered Nurses") == 0.3  # a title alone
+    assert semantic.weight_for("Registered Nurses\ncare for patients in wards") == 0.6
     assert semantic.weight_for("病房护士 负责护理") == 0.0
     ranked = semantic.rank_need("病房护士", "负责护理", top_k=3)
     plain = semantic.index.rank_need("病房护士", "负责护理", top_k=3)
