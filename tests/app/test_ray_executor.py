@@ -129,3 +129,11 @@ def test_a_killed_ray_worker_is_retried_and_the_run_keeps_its_digest(cluster_run
     assert killed_run.status == RunStatus.SUCCEEDED, killed_run.error
     assert killed_run.placements_digest == inline.placements_digest
     assert killed_run.objective == inline.objective
+
+
+def test_map_and_map_shared_on_the_cluster_keep_input_order(cluster_runs: dict[str, Any]) -> None:
+    mapped = cluster_runs["report"]["map"]
+    assert mapped["parallelism"] == 2  # one CPU per node
+    assert mapped["items"] == list(range(40))
+    assert mapped["nodes"] == 2 and mapped["driver_pid"] not in mapped["pids"]
+    assert mapped["shared"] == [1000 + i for i in range(40)]

@@ -211,6 +211,34 @@ def run_worker(cluster: Cluster, database_url: str, kill: bool, workdir: Path, n
             "task_nodes": len(killer.task_nodes), "output": output[-3000:]}
 
 
+def whereabouts(item: int) -> tuple[int, int, int | None]:
+    """A task's answer: its item, its process and that process's session (the node it ran on)."""
+    time.sleep(0.05)  # long enough for both nodes to take some of the items
+    return item, os.getpid(), _session_of(os.getpid())
+
+
+def check_map(cluster: Cluster) -> dict[str, Any]:
+    """``RayExecutor.map`` and ``map_shared`` on the cluster, from a driver in this process."""
+    os.environ.update({k: cluster.env[k] for k in ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_USAGE_STATS_ENABLED")})
+    import ray
+
+    from app.executors import RayExecutor
+
+    try:
+        executor = RayExecutor(cluster.address)
+        mapped = executor.map(whereabouts, list(range(40)))
+        shared = executor.map_shared(_offset, 1000, list(range(40)))
+        return {"parallelism": executor.parallelism, "items": [m[0] for m in mapped],
+                "nodes": len({m[2] for m in mapped} & cluster.sessions), "driver_pid": os.getpid(),
+                "pids": sorted({m[1] for m in mapped}), "shared": shared}
+    finally:
+        ray.shutdown()
+
+
+def _offset(shared: int, item: int) -> int:
+    return shared + item
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--database-url", required=True)
@@ -234,6 +262,7 @@ def main() -> None:
             run_id = submit(args.database_url, json.loads(args.parameters))
             outcome = run_worker(cluster, args.database_url, n in args.kill_in, args.workdir, n)
             report["runs"].append({"run_id": run_id, **outcome})
+        report["map"] = check_map(cluster)
     finally:
         cluster.stop()
         report["left_running"] = processes_in(cluster.sessions)
