@@ -250,8 +250,10 @@ class LedgerRepository:
                 .group_by(Opening.enterprise_id))
         return {int(e): int(n) for e, n in self.session.execute(stmt)}
 
-    def students_now(self, student_ids: Iterable[int]) -> list[Any]:
-        """(student, student number, program, college, college province, 专业大类 code)."""
+    def students_now(self, student_ids: Iterable[int], *, share_lock: bool = False) -> list[Any]:
+        """(student, student number, program, college, college province, 专业大类 code); with
+        ``share_lock`` the students' rows are locked FOR SHARE until the transaction ends
+        (PostgreSQL), so that no program change (``lock_student``) slips between check and commit."""
         from app.db.models import College, Major
 
         wanted = sorted(set(student_ids))
@@ -263,8 +265,16 @@ class LedgerRepository:
                     .join(College, College.id == Program.college_id)
                     .join(Major, Major.id == Program.major_id)
                     .where(Student.id.in_(wanted[start:start + 1000])))
+            if share_lock and self._postgres:
+                stmt = stmt.with_for_update(read=True, of=Student)
             out += list(self.session.execute(stmt))
         return out
+
+    def lock_student(self, student_id: int) -> None:
+        """The student's row locked FOR UPDATE until the transaction ends (PostgreSQL): waits for a
+        publication checking the student (``students_now(share_lock=True)``) to end."""
+        if self._postgres:
+            self.session.execute(select(Student.id).where(Student.id == student_id).with_for_update())
 
     def lecturers_now(self, lecturer_ids: Iterable[int]) -> list[Any]:
         wanted = sorted(set(lecturer_ids))

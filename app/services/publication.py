@@ -30,7 +30,8 @@ from matching.allocation.recheck import (
 )
 
 
-def publication_findings(session: Session, run: AllocationRun, parent: AllocationRun | None) -> list[Finding]:
+def publication_findings(session: Session, run: AllocationRun, parent: AllocationRun | None, *,
+                         lock_students: bool = False) -> list[Finding]:
     repo = LedgerRepository(session)
     scope = resolve_scope(session, RunScope.model_validate(run.scope))
     params = RunParameters.model_validate(run.parameters)
@@ -43,7 +44,7 @@ def publication_findings(session: Session, run: AllocationRun, parent: Allocatio
     findings += _answers_since_the_solve(repo, run, chain)
     proposals = repo.proposals(run.id)
     if run.kind == RunKind.INTERNSHIP:
-        findings += _internship_findings(repo, run, params, frame, proposals, parent, chain)
+        findings += _internship_findings(repo, run, params, frame, proposals, parent, chain, lock_students)
     else:
         findings += _lecturer_findings(repo, run, frame, proposals)
     return findings
@@ -61,7 +62,8 @@ def _answers_since_the_solve(repo: LedgerRepository, run: AllocationRun, chain: 
 
 
 def _internship_findings(repo: LedgerRepository, run: AllocationRun, params: RunParameters, frame: InternshipScope,
-                         proposals: list[Any], parent: AllocationRun | None, chain: list[int]) -> list[Finding]:
+                         proposals: list[Any], parent: AllocationRun | None, chain: list[int],
+                         lock_students: bool = False) -> list[Finding]:
     pairs = [(int(p.student_id), int(p.opening_id)) for p in proposals]
     basis = run.basis or {}
     staff_share = float(params.max_intern_share_of_staff or basis.get("staff_share") or 0.10)
@@ -80,7 +82,7 @@ def _internship_findings(repo: LedgerRepository, run: AllocationRun, params: Run
         caps[str(enterprise)] = math.floor(staff_share * int(staff))
     students = {str(r[0]): StudentNow(id=str(r[0]), label=f"{r[1]} (id {r[0]})", college_id=str(r[3]),
                                       province=str(r[4]), category=str(r[5]))
-                for r in repo.students_now(s for s, _ in pairs)}
+                for r in repo.students_now((s for s, _ in pairs), share_lock=lock_students)}
     elsewhere = {str(r[0]): f"{r[1]} of run {r[2]} ({r[3].value})"
                  for r in repo.current_elsewhere(run.id, run.term, sorted({s for s, _ in pairs}),
                                                  parent.id if parent else None)}

@@ -423,6 +423,7 @@ class StudentService(ResourceService[Student]):
                 raise Forbidden("a student can only move to a program of your own college")
             # A standing placement was offered for the program's term and major: moving the student
             # would leave it behind the unique index's back (another term) or the opening's rules.
+            LedgerRepository(self.session).lock_student(row.id)  # a publication checking it ends first
             standing = StudentDirectoryRepository(self.session).current_placement(row.id)
             if standing is not None:
                 raise Conflict(f"student {row.id} holds placement {standing[0]} ({standing[1].value}); withdraw or "

@@ -233,7 +233,9 @@ class RunService:
                 raise Conflict(f"the scope already has a published allocation, run {head.id} (round {head.round}); "
                                f"run a supplementary round after it, or withdraw it while it has no answers",
                                extra={"current_run_id": head.id}, code="scope_published")
-        findings = publication_findings(self.session, run, parent)
+        # The students' rows are share-locked while their programs are checked: a student moved to
+        # another program meanwhile waits for the publication, or the publication sees the move.
+        findings = publication_findings(self.session, run, parent, lock_students=True)
         if findings:
             raise Conflict(f"run {run.id} no longer fits today's data; run it again: "
                            + "; ".join(f.message for f in findings[:5]),

@@ -238,3 +238,33 @@ def test_concurrent_submissions_with_one_idempotency_key(client: TestClient, eng
     assert _statuses(responses) == [200] * (N - 1) + [202]
     assert len({r.json()["id"] for r in responses}) == 1
     assert _events(engine, "allocation-run", responses[0].json()["id"], "submit") == 1
+
+
+def test_concurrent_program_move_and_publication(client: TestClient, engine: Engine, market: dict[str, Any]) -> None:
+    """An office moves a proposed student to a program of another 专业大类 while the scheduler
+    publishes: either the move waits and is refused (the student now holds a placement), or the
+    publication sees the move and is refused (the opening does not admit the new category) —
+    never a published offer to a student the opening no longer admits."""
+    with make_session_factory(engine).begin() as session:
+        other = session.scalars(select(Major).where(Major.code == "530701")).first()
+        if other is None:
+            other = Major(code="530701", name="电子商务", level=EducationLevel.HIGHER_VOCATIONAL, category_code="53",
+                          category_name="财经商贸大类", class_code="5307", class_name="电子商务类")
+            session.add(other)
+            session.flush()
+        program = Program(college_id=market["college"], major_id=other.id, name="电子商务", term=TERM)
+        session.add(program)
+        opening = session.get(Opening, market["opening"])
+        assert opening is not None
+        opening.eligible_major_codes = ["510205"]
+        session.flush()
+        new_program = program.id
+        student = session.get(Placement, market["offers"][0]).student_id  # type: ignore[union-attr]
+    responses = _race(2, lambda i: client.post(f"/api/v1/allocation-runs/{market['run']}/publish",
+                                               headers=market["scheduler"]) if i == 0 else client.patch(
+        f"/api/v1/students/{student}", json={"program_id": new_program}, headers=market["office"]))
+    assert sorted(r.status_code for r in responses) == [200, 409], [r.text for r in responses]
+    with make_session_factory(engine).begin() as session:
+        moved = session.get(Student, student).program_id == new_program  # type: ignore[union-attr]
+        published = session.get(AllocationRun, market["run"]).published_at is not None  # type: ignore[union-attr]
+        assert moved != published
