@@ -9,7 +9,14 @@ nothing can leave the machine.  The database is a SQLite file, shared through th
 ``python -m tests.support.ray_cluster`` (run by :func:`run_in_sandbox`) starts a head and a second
 node (``ray start --block``, each in a process group of its own), executes the queued runs one by
 one with ``chanjiao worker --once`` on the ray executor, optionally SIGKILLs a Ray worker process
-while it runs a task, stops both nodes by their process groups and writes a JSON report.
+while it runs a task, stops both nodes by their process groups and writes a JSON report.  Given a
+command instead, it runs that joined to the cluster, for benchmarks on a two-node cluster:
+
+    unshare --net -- .venv/bin/python -m tests.support.ray_cluster --workdir DIR -- \
+        .venv/bin/chanjiao solve --instance INSTANCE --out OUT --executor ray
+
+(a database inside must be SQLite or PostgreSQL over its Unix socket: the namespace has no other
+network.)
 """
 
 from __future__ import annotations
@@ -239,19 +246,39 @@ def _offset(shared: int, item: int) -> int:
     return shared + item
 
 
+def exec_on_cluster(command: list[str], workdir: Path) -> int:
+    """Start a cluster, run ``command`` joined to it (``CHANJIAO_RAY_ADDRESS``), stop the cluster."""
+    cluster = Cluster(workdir, cluster_env())
+    try:
+        started = time.monotonic()
+        cluster.start()
+        print(f"two-node Ray cluster at {cluster.address} up in {time.monotonic() - started:.1f} s", flush=True)
+        env = {**cluster.env, "CHANJIAO_RAY_ADDRESS": cluster.address}
+        return subprocess.run(command, env=env, check=False).returncode
+    finally:
+        cluster.stop()
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--database-url", required=True)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", type=Path, required=True)
+    parser.add_argument("--database-url", help="Submit and execute runs in this database.")
     parser.add_argument("--runs", type=int, default=1, help="Runs to submit and execute, one after the other.")
     parser.add_argument("--parameters", default="{}", help="The runs' parameters (JSON).")
     parser.add_argument("--kill-in", type=int, action="append", default=[],
                         help="Kill a Ray worker during this run (1-based); repeatable.")
+    parser.add_argument("command", nargs="*",
+                        help="Instead of runs: a command to run joined to the cluster (after --), e.g. "
+                             "chanjiao solve --executor ray ... for a benchmark.")
     args = parser.parse_args()
     # Stopped from outside (the test's timeout): still stop the nodes.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(3))
     # A new network namespace starts with its loopback down.
     subprocess.run([IP, "link", "set", "lo", "up"], check=True)
+    if args.command:
+        sys.exit(exec_on_cluster(args.command, args.workdir))
+    if not args.database_url:
+        parser.error("--database-url or a command is needed")
     report: dict[str, Any] = {"runs": []}
     cluster = Cluster(args.workdir, cluster_env())
     try:
