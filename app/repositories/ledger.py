@@ -171,6 +171,14 @@ class LedgerRepository:
         row = self.session.execute(select(Opening.seats, Opening.filled_seats).where(Opening.id == opening_id)).one()
         return int(row[0]), int(row[1])
 
+    def lock_opening(self, opening_id: int) -> Opening | None:
+        """The opening with its committed seats and filled seats, its row locked (PostgreSQL) so an
+        accept waits for a seat change, or the change sees the accept."""
+        stmt = select(Opening).where(Opening.id == opening_id)
+        if self._postgres:
+            stmt = stmt.with_for_update()
+        return self.session.scalars(stmt.execution_options(populate_existing=True)).one_or_none()
+
     def lock_lecturer(self, lecturer_id: int) -> Lecturer | None:
         stmt = select(Lecturer).where(Lecturer.id == lecturer_id)
         if self._postgres:

@@ -298,6 +298,8 @@ class _DemoBuilder:
                 perk = self.rng.choice(_PERKS)
                 rows.append({
                     "enterprise_id": ent.id,
+                    # The enterprise's own code (岗位编号), so a demo export updates in place when re-imported.
+                    "code": f"{term}-{i + 1:02d}",
                     "title": title,
                     "description": f"{ent.name}招收{title}：{template.work}。要求掌握{'、'.join(skills)}。{perk}。",
                     "required_skills": list(skills),

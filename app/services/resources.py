@@ -386,6 +386,8 @@ class OpeningService(ResourceService[Opening]):
             if key in changes and changes[key] is not None:
                 changes[key] = [EducationLevel(v).value for v in changes[key]]
         seats = changes.get("seats")
+        if seats is not None and seats < row.seats:
+            LedgerRepository(self.session).lock_opening(row.id)  # an accept waits, or this cut sees it
         if seats is not None and seats < row.filled_seats:
             # The CHECK constraint refuses it too (also when an accept races this edit).
             raise Conflict(f"opening {row.id} has {row.filled_seats} accepted placements; seats cannot be cut "

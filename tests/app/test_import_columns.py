@@ -17,6 +17,7 @@ from app.db.models import Lecturer, Opening, Program, Student
 from app.services.columns import column_set, normalise_header, status_labels
 from app.services.imports import KINDS
 from tests.app.test_import_export import API, XLSX_TYPE, _csv, _opening, _program, _upload, _xlsx
+from tests.app.test_import_export import cli_db as cli_db
 from tests.conftest import World
 
 ZH_STUDENTS = ["学号", "姓名", "专业", "手机", "邮箱", "技能", "证书", "成绩", "省份", "城市"]
@@ -324,3 +325,43 @@ def test_cli_template_and_upsert(tmp_path: Any) -> None:
     result = CliRunner().invoke(cli, ["template", "openings", "--out", str(out_csv), "--lang", "en"])
     assert result.exit_code == 0, result.output
     assert next(csv.reader(io.StringIO(out_csv.read_bytes().decode("utf-8-sig"))))[:2] == ["code", "title"]
+
+
+def test_cli_imports_chinese_files_in_update_mode_and_exports_placements(cli_db: str, tmp_path: Any) -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from app.commands import transfer
+    from app.commands._db import session_factory
+    from app.db.models import College, EducationLevel, Major
+
+    with session_factory().begin() as session:
+        college = College(name="贵州测试职业技术学院", province="贵州", city="贵阳",
+                          level=EducationLevel.HIGHER_VOCATIONAL)
+        major = Major(code="510205", name="大数据技术", level=EducationLevel.HIGHER_VOCATIONAL, category_code="51",
+                      category_name="电子与信息大类", class_code="5102", class_name="计算机类")
+        session.add_all([college, major])
+        session.flush()
+        session.add(Program(college_id=college.id, major_id=major.id, name="大数据技术", term="2027-spring"))
+    cli = typer.Typer()
+    transfer.register(cli)
+    runner = CliRunner()
+    header = ["学号", "姓名", "学校", "专业", "手机", "成绩"]
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(_csv(header, [["2027001", "张三", "贵州测试职业技术学院", "510205", "", "90"],
+                                  ["2027002", "李四", "贵州测试职业技术学院", "大数据技术", "", "abc"]]))
+    result = runner.invoke(cli, ["import", "students", str(bad)])
+    assert result.exit_code == 1 and "nothing was stored" in result.output
+    assert "│   3 │ 成绩" in result.output  # the row and the column as the file named it
+    good = tmp_path / "good.csv"
+    good.write_bytes(_csv(header, [["2027001", "张三", "贵州测试职业技术学院", "510205", "", "90"]]))
+    assert runner.invoke(cli, ["import", "students", str(good)]).exit_code == 0
+    good.write_bytes(_csv(header, [["2027001", "张三", "贵州测试职业技术学院", "510205", "13800138000", "90"],
+                                   ["2027002", "李四", "贵州测试职业技术学院", "510205", "", "80"]]))
+    result = runner.invoke(cli, ["import", "students", str(good), "--mode", "upsert"])
+    assert result.exit_code == 0, result.output
+    assert "imported 1 row(s), updated 1, unchanged 0" in result.output
+    out = tmp_path / "placements.xlsx"
+    result = runner.invoke(cli, ["export", "placements", "--format", "xlsx", "--out", str(out), "--lang", "zh-CN"])
+    assert result.exit_code == 0, result.output
+    assert _xlsx_rows(out.read_bytes())[0][:4] == ["学号", "姓名", "学校", "专业"]

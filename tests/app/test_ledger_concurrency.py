@@ -268,3 +268,33 @@ def test_concurrent_program_move_and_publication(client: TestClient, engine: Eng
         moved = session.get(Student, student).program_id == new_program  # type: ignore[union-attr]
         published = session.get(AllocationRun, market["run"]).published_at is not None  # type: ignore[union-attr]
         assert moved != published
+
+
+def test_concurrent_import_seat_cut_and_accept(client: TestClient, engine: Engine, market: dict[str, Any]) -> None:
+    """An update-mode import cutting the seats races an accept: one wins, the other is refused, and
+    never more live placements than seats (the import's refusal names the row and column)."""
+    _publish(client, market)
+    with make_session_factory(engine).begin() as session:
+        opening = session.get(Opening, market["opening"])
+        assert opening is not None
+        opening.code = f"RACE-{opening.id}"
+        hr = create_api_key(session, ensure_actor(session, Role.ENTERPRISE_HR, enterprise_id=opening.enterprise_id))
+        # One seat is already taken, so cutting to one seat leaves none for the accept.
+        opening.filled_seats = 1
+        code = opening.code
+    body = f"岗位编号,岗位名称,人数,省份,城市,学期\n{code},数据实习生,1,贵州,贵阳,{TERM}\n".encode()
+
+    def call(i: int) -> Any:
+        if i == 0:
+            return client.post(f"/api/v1/placements/{market['offers'][0]}/accept", headers=market["office"])
+        return client.post("/api/v1/openings/import", params={"mode": "upsert"},
+                           files={"file": ("o.csv", body, "text/csv")}, headers={"Authorization": f"Bearer {hr}"})
+
+    accept, imported = _race(2, call)
+    assert sorted([accept.status_code, imported.status_code]) in ([200, 422], [201, 409]), (accept.text, imported.text)
+    if imported.status_code == 422:
+        assert [(e["row"], e["column"]) for e in imported.json()["errors"]] == [(2, "人数")]
+    with make_session_factory(engine).begin() as session:
+        stored = session.get(Opening, market["opening"])
+        assert stored is not None and stored.filled_seats <= stored.seats
+        assert (stored.seats, stored.filled_seats) in ((2, 2), (1, 1))
