@@ -579,7 +579,9 @@ def is_title(query: str) -> bool:
 
 def _dots(matrix: sp.csr_matrix, q: sp.csr_matrix) -> np.ndarray:
     """Entries × query rows of cosine similarities, clipped to [0, 1] against rounding."""
-    out = np.asarray((matrix @ q.T).toarray())
+    # A sparse matrix times the dense query rows (one pass over the matrix's non-zeros) is about
+    # three times faster than sparse × sparse for long needs (hundreds of n-grams), same sums.
+    out = np.asarray(matrix @ np.asarray(q.toarray()).T, dtype=np.float64)
     np.clip(out, 0.0, 1.0, out=out)
     return out
 
