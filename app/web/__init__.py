@@ -23,12 +23,12 @@ SESSION_COOKIE = "chanjiao_session"
 
 
 def install_web(app: FastAPI, settings: Settings) -> None:
-    from app.web import auth, course_needs, dashboard, hr, office, scheduler
+    from app.web import auth, course_needs, dashboard, hr, office, partnerships, scheduler
     from app.web.notices import install_mail
     from app.web.secret import session_secret
 
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
-    for module in (auth, dashboard, office, course_needs, hr, scheduler):
+    for module in (auth, dashboard, office, course_needs, hr, scheduler, partnerships):
         app.include_router(module.router)
     # SameSite=Lax keeps the cookie off cross-site POSTs; the CSRF token covers the rest.  The
     # browser may keep the cookie as long as a session can live; the server decides whether it still does.

@@ -229,10 +229,10 @@ def is_htmx(request: Request) -> bool:
 
 NAV: dict[Role, list[tuple[str, str]]] = {
     Role.PLACEMENT_OFFICE: [("/programs", "Programs"), ("/students", "Students"), ("/placements", "Placements"),
-                            ("/course-needs", "Course needs")],
+                            ("/course-needs", "Course needs"), ("/partnerships", "Partnerships")],
     Role.ENTERPRISE_HR: [("/openings", "Openings"), ("/lecturers", "Lecturer offers"), ("/interns", "Interns"),
-                         ("/lecturers/placements", "Lecturers' placements")],
-    Role.SCHEDULER: [("/runs", "Allocation runs"), ("/runs/compare", "Compare")],
+                         ("/lecturers/placements", "Lecturers' placements"), ("/partnerships", "Partnerships")],
+    Role.SCHEDULER: [("/runs", "Allocation runs"), ("/runs/compare", "Compare"), ("/alliances", "Alliances")],
 }
 NAV[Role.ADMIN] = NAV[Role.SCHEDULER] + [("/programs", "Programs"), ("/openings", "Openings")]
 

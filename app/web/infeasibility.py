@@ -58,6 +58,14 @@ CONFLICTS: dict[str, tuple[re.Pattern[str], str]] = {
                                         r"\(college, enterprise\) quotas allow at most (?P<reach>\d+)$"),
                              N_("%(college)s needs %(need)s placements for its minimum rate, but its quotas at the "
                                 "enterprises it can reach allow at most %(reach)s.")),
+    "reserved_locks": (re.compile(r"^locks of (?P<count>\d+) students outside partnership (?P<partnership>[\d+]+) on "
+                                  r"opening (?P<opening>\d+) exceed the (?P<free>\d+) seats it does not reserve$"),
+                       N_("The pins of students outside partnership %(partnership)s at %(opening)s exceed the "
+                          "%(free)s seats it does not reserve.")),
+    "reserved_seats": (re.compile(r"^(?P<reserved>\d+) of the (?P<seats>\d+) seats of opening (?P<opening>\d+) are "
+                                  r"reserved for partnership (?P<partnership>[\d+]+)'s programs$"),
+                       N_("%(reserved)s of the %(seats)s seats of %(opening)s are reserved for the programs of "
+                          "partnership %(partnership)s.")),
     "floors_within_quotas": (re.compile(r"^floors cannot be met within the \(college, enterprise\) quotas$"),
                              N_("The minimum placement rates cannot be met within the quotas of colleges at "
                                 "enterprises.")),

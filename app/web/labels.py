@@ -37,6 +37,7 @@ UNPLACED_REASONS = {
     "not_ranked": N_("the student ranked none of the openings that still had room"),
     "quota": N_("the college's quota at the fitting enterprises was reached"),
     "no_candidates": N_("too little in the student's profile to be matched (add skills or certificates)"),
+    "reserved": N_("the seats left at a fitting opening are held for a partnership's students (订单班, 现代学徒制)"),
 }
 
 

@@ -85,6 +85,10 @@ SERVICE: dict[str, str] = {
                          "before moving the student to another program."),
     "ledger_conflict": N_("The change conflicts with the placement record; reload the page and try again."),
     "opening_code_taken": N_("Your enterprise already has an opening with the code %(code)s."),
+    "partnership_state": N_("Partnership %(partnership_id)s is %(current_status)s; it cannot become %(target)s."),
+    "partnership_own_proposal": N_("The other party agrees to a proposal, not the one who made it."),
+    "alliance_empty": N_("This alliance has no member colleges or enterprises in the scope."),
+    "alliance_name": N_("An alliance of this name exists already."),
 }
 # Problems of an import's rows and header (RowError.code, app/services/imports.py).
 IMPORT: dict[str, str] = {
@@ -124,12 +128,15 @@ REASONS: dict[str, str] = {
     "course_need_out_of_scope": N_("%(course_need)s is no longer in the run's term or scope."),
     "lecturer_out_of_scope": N_("Lecturer %(lecturer)s is no longer in the scope."),
     "party_gone": N_("A course need or lecturer of this run no longer exists."),
+    "reserved_seats_taken": N_("%(opening)s: %(held)s students outside partnership %(partnership)s would hold more "
+                               "than the %(free)s seats it does not reserve."),
 }
 
 
 # Values a sentence names that are themselves words of the catalogue (statuses, nouns).
 ENTITIES = [N_("allocation run"), N_("placement"), N_("student"), N_("opening"), N_("lecturer"), N_("course-need"),
-            N_("program"), N_("college"), N_("enterprise"), N_("course need")]
+            N_("program"), N_("college"), N_("enterprise"), N_("course need"), N_("partnership"), N_("alliance"),
+            N_("agreed"), N_("active"), N_("ended")]
 _WORD_PARAMS = ("current_status", "target", "entity")
 
 

@@ -37,6 +37,8 @@ SOLVER_SENTENCES = {
                               "quotas allow at most 2",
     "college_floor_quotas": "floor of college 41 needs 4 placements, its (college, enterprise) quotas allow at most 2",
     "floors_within_quotas": "floors cannot be met within the (college, enterprise) quotas",
+    "reserved_locks": "locks of 2 students outside partnership 7 on opening 21 exceed the 1 seats it does not reserve",
+    "reserved_seats": "3 of the 4 seats of opening 21 are reserved for partnership 7's programs",
 }
 NAMES = {"students": {11: "S-11（数据）"}, "openings": {21: "运维岗（云数）"}, "enterprises": {31: "云数科技"},
          "colleges": {41: "测试学院"}, "programs": {51: "大数据技术"}}

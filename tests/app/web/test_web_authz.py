@@ -84,6 +84,25 @@ def _walk(o: dict[str, Any]) -> dict[str, Walk]:
         "/runs/{run_id}/adjust": [("POST", f"/runs/{run}/adjust", [("college_a", 403), ("enterprise_a", 403)])],
         "/runs/{run_id}/cancel": [("POST", f"/runs/{run}/cancel", [("college_a", 403)])],
         "/runs/{run_id}/export": [("GET", f"/runs/{run}/export", [("college_a", 404), ("enterprise_a", 404)])],
+        # A partnership: its parties and the alliance's scheduler; college A proposed it, so it may not agree.
+        "/partnerships/{partnership_id}": [
+            ("GET", f"/partnerships/{o['partnership']}", [("college_b", 404), ("enterprise_b", 404), ("college_a", 200),
+                                                          ("enterprise_a", 200), ("scheduler", 200)])],
+        "/partnerships/{partnership_id}/agree": [
+            ("POST", f"/partnerships/{o['partnership']}/agree", [("college_b", 404), ("college_a", 403),
+                                                                 ("scheduler", 403)])],
+        "/partnerships/{partnership_id}/activate": [
+            ("POST", f"/partnerships/{o['partnership']}/activate", [("college_b", 404), ("scheduler", 403)])],
+        "/partnerships/{partnership_id}/end": [
+            ("POST", f"/partnerships/{o['partnership']}/end", [("enterprise_b", 404), ("scheduler", 403)])],
+        "/partnerships/{partnership_id}/report.xlsx": [
+            ("GET", f"/partnerships/{o['partnership']}/report.xlsx", [("college_b", 404), ("enterprise_a", 200)])],
+        "/alliances/{alliance_id}": [
+            ("GET", f"/alliances/{o['alliance']}", [("college_b", 404), ("college_a", 200), ("scheduler", 200)])],
+        "/alliances/{alliance_id}/run": [
+            ("POST", f"/alliances/{o['alliance']}/run", [("college_a", 403), ("enterprise_a", 403)])],
+        "/alliances/{alliance_id}/report.xlsx": [
+            ("GET", f"/alliances/{o['alliance']}/report.xlsx", [("enterprise_b", 404), ("scheduler", 200)])],
         # Another actor's notification is not found, whatever the role; its own is marked read.
         "/notifications/{notification_id}/read": [
             ("POST", f"/notifications/{o['notification']}/read",
@@ -116,7 +135,16 @@ def objects(app_client: TestClient, world: World, market: dict[str, Any],
     user = session.scalars(select(User).where(User.username == "u-college_a")).one()
     notification = session.scalars(select(Notification.id).where(
         Notification.recipient_actor_id == user.actor_id)).first()  # of the publication
-    return {"program": market["programs"]["college_a"], "opening": next(iter(market["openings"].values())),
+    partnership = app_client.post(f"{API}/partnerships", json={
+        "name": "订单班", "college_id": world.college_a.id, "enterprise_id": world.enterprise_a.id,
+        "program_ids": [market["programs"]["college_a"]], "forms": ["order_class"]}, headers=world.h("college_a"))
+    assert partnership.status_code == 201, partnership.text
+    alliance = app_client.post(f"{API}/alliances", json={"name": "联合体", "college_ids": [world.college_a.id],
+                                                         "enterprise_ids": [world.enterprise_a.id]},
+                               headers=world.h("scheduler"))
+    assert alliance.status_code == 201, alliance.text
+    return {"partnership": partnership.json()["id"], "alliance": alliance.json()["id"],
+            "program": market["programs"]["college_a"], "opening": next(iter(market["openings"].values())),
             "lecturer": lecturer.json()["id"], "run": run, "placement": placements["items"][0]["id"],
             "notification": notification, "student": market["students"][("college_a", 0)],
             "need": need.json()["id"]}
