@@ -9,9 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import text
-
-from app.db.engine import make_engine
+from sqlalchemy import create_engine, text
 
 SAMPLE_S = 0.2
 
@@ -95,14 +93,21 @@ def cpu_s() -> float:
 
 
 def watch_phase(url: str, run_id: int, memory: PeakMemory, stop: threading.Event) -> threading.Thread:
-    """Keeps ``memory.phase`` at run ``run_id``'s phase (read every 0.5 s) until ``stop``."""
-    engine = make_engine(url)
+    """Keeps ``memory.phase`` at run ``run_id``'s phase (read every 0.5 s) until ``stop``.
+
+    A plain engine, not the service's: that one begins every SQLite transaction with BEGIN
+    IMMEDIATE (a write lock), and a reader must never compete with the worker for it.
+    """
+    engine = create_engine(url)
 
     def watch() -> None:
         while not stop.wait(0.5):
-            with engine.connect() as conn:
-                phase = conn.execute(text("SELECT phase, progress FROM allocation_runs WHERE id = :id"),
-                                     {"id": run_id}).first()
+            try:
+                with engine.connect() as conn:
+                    phase = conn.execute(text("SELECT phase FROM allocation_runs WHERE id = :id"),
+                                         {"id": run_id}).first()
+            except Exception:  # busy: try again at the next tick
+                continue
             if phase is not None and phase[0]:
                 memory.phase = str(phase[0])
         engine.dispose()
