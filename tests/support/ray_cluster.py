@@ -208,7 +208,7 @@ def run_worker(cluster: Cluster, database_url: str, kill: bool, workdir: Path, n
     started = time.monotonic()
     try:
         proc = subprocess.run([str(VENV_BIN / "chanjiao"), "worker", "--once"], env=env, capture_output=True,
-                              timeout=120, check=False, cwd=workdir)
+                              timeout=300, check=False, cwd=workdir)
     finally:
         killer.stopping.set()
         killer.join()
