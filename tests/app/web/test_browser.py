@@ -293,13 +293,9 @@ def _import_students(page: Page, site: Site, content: bytes) -> None:
     page.wait_for_load_state()
 
 
-def office_imports_and_exports(browser: Browser, site: Site, who: str, prefix: str) -> None:
+def office_imports_students(browser: Browser, site: Site, who: str, prefix: str) -> None:
     """The office imports students from a Chinese-header workbook with one bad row (shown in Chinese,
-    naming its row and column; nothing stored), fixes it, imports again, and exports its placements."""
-    import io
-
-    import openpyxl
-
+    naming its row and column; nothing stored), fixes it and imports again."""
     from app.db.models import Program
 
     engine = make_engine(site.database)
@@ -330,23 +326,36 @@ def office_imports_and_exports(browser: Browser, site: Site, who: str, prefix: s
         [numbers[1], "新生乙", major, "13800138001", "Linux", 90, "贵州", "遵义"]]))
     expect(page.locator(".flash.ok")).to_have_text("已导入 2 行。")
     assert _stored_students(site, numbers) == numbers
+    page.context.close()
 
+
+def office_exports_placements(browser: Browser, site: Site, who: str) -> list[dict[str, object]]:
+    """The office downloads its placements as a workbook: Chinese headers, frozen, one row a placement."""
+    import io
+
+    import openpyxl
+
+    page = _page(browser)
+    _sign_in(page, site, who)
     page.goto(site.url + "/placements")
     with page.expect_download() as download:
         page.get_by_role("link", name="导出实习安排（XLSX）").click()
     sheet = openpyxl.load_workbook(io.BytesIO(Path(download.value.path()).read_bytes())).worksheets[0]
+    page.context.close()
     assert sheet.freeze_panes == "A2"
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:8] == ("学号", "姓名", "学校", "专业", "岗位编号", "岗位名称", "企业", "城市")
     assert len(rows) > 1, "the college has published placements"
-    record = dict(zip(rows[0], rows[1], strict=True))
-    assert record["学号"] and record["姓名"] and record["企业"] and record["轮次"] >= 1
+    records = [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+    record = records[0]
+    assert record["学号"] and record["姓名"] and record["企业"] and int(str(record["轮次"])) >= 1
     assert record["状态"] in {"已发布", "已接受", "已拒绝", "已签协议", "已被后续轮次替代", "已撤回"}
-    page.context.close()
+    return records
 
 
 def test_office_imports_a_chinese_file_fixes_a_bad_row_and_exports_placements(browser: Browser, site: Site) -> None:
-    office_imports_and_exports(browser, site, "placement_office@贵州", "2099贵")
+    office_imports_students(browser, site, "placement_office@贵州", "2099贵")
+    office_exports_placements(browser, site, "placement_office@贵州")
 
 
 
@@ -472,6 +481,9 @@ def test_a_whole_term_in_the_browser(browser: Browser, site: Site) -> None:
     expect(office.locator(f"#{accepted_row}")).to_contain_text("辽实协-2027-001")
     _shot(office, "office-placements-term")
     office.context.close()
+    exported = office_exports_placements(browser, site, "placement_office@辽宁")
+    signed = [r for r in exported if r["三方协议编号"] == "辽实协-2027-001"]
+    assert [(r["状态"], r["轮次"]) for r in signed] == [("已签协议", 1)]
 
     # The lecturers: a lecturer run of 贵州, published, places HR's lecturer on the office's course.
     page = _submit_run(browser, site, "贵州", kind="lecturer")
