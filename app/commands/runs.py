@@ -43,6 +43,8 @@ def register(cli: typer.Typer) -> None:
     @cli.command("worker")
     def worker(once: bool = typer.Option(False, help="Execute at most one queued run, then exit.")) -> None:
         """Claim and execute queued allocation runs (run one or more beside the server)."""
+        from rich.markup import escape
+
         from app.commands._db import session_factory
         from app.executors import ExecutorUnavailable, check_available
         from app.settings import get_settings
@@ -53,7 +55,8 @@ def register(cli: typer.Typer) -> None:
         try:
             check_available(settings.allocation_executor)
         except ExecutorUnavailable as exc:
-            console.print(f"[red]CHANJIAO_ALLOCATION_EXECUTOR:[/red] {exc}")
+            # escape: "chanjiao[ray]" is not a colour tag
+            console.print(f"[red]CHANJIAO_ALLOCATION_EXECUTOR:[/red] {escape(str(exc))}")
             raise typer.Exit(2) from exc
         w = Worker(session_factory(), settings)
         if once:

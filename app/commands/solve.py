@@ -27,6 +27,8 @@ def register(cli: typer.Typer) -> None:
         """Solve an internship or lecturer instance and write placements.csv and result.json."""
         import dataclasses
 
+        from rich.markup import escape
+
         from app.executors import EXECUTORS, ExecutorUnavailable, make_executor
         from app.instances import InstanceError, read_instance, write_internship_result, write_lecturer_result
         from matching.allocation import ProblemError, solve_internships, solve_lecturers
@@ -51,7 +53,8 @@ def register(cli: typer.Typer) -> None:
                 try:
                     pool = make_executor(executor or loaded.executor, loaded.workers, ray_address)
                 except ExecutorUnavailable as exc:
-                    console.print(f"[red]executor {executor or loaded.executor}:[/red] {exc}")
+                    # escape: "chanjiao[ray]" is not a colour tag
+                    console.print(f"[red]executor {executor or loaded.executor}:[/red] {escape(str(exc))}")
                     raise typer.Exit(2) from exc
                 result = solve_internships(loaded.internship, params, pool)
                 summary = write_internship_result(out, loaded.internship, params, result)

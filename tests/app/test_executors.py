@@ -5,13 +5,16 @@ from __future__ import annotations
 import builtins
 import importlib.util
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
 from pydantic import ValidationError
+from typer.testing import CliRunner
 
+from app.cli import _register_commands, cli
 from app.executors import EXECUTORS, ExecutorUnavailable, ProcessExecutor, check_available, make_executor
-from app.settings import Settings
+from app.settings import Settings, get_settings
 from matching.allocation import InlineExecutor, InternshipParams, solve_internships
 from tests.matching.allocation.test_determinism import regional_problem
 
@@ -76,3 +79,38 @@ def test_worker_settings_accept_ray_and_its_address(monkeypatch: pytest.MonkeyPa
     assert (settings.allocation_executor, settings.ray_address) == ("ray", "127.0.0.1:6379")
     with pytest.raises(ValidationError, match="allocation_executor"):
         Settings(database_url="sqlite://", allocation_executor="dask")
+
+
+def test_worker_configured_for_ray_without_ray_refuses_to_start(monkeypatch: pytest.MonkeyPatch,
+                                                                 tmp_path: Path) -> None:
+    real_find = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "ray" else real_find(name, *a))
+    monkeypatch.setenv("CHANJIAO_ALLOCATION_EXECUTOR", "ray")
+    monkeypatch.setenv("CHANJIAO_DATABASE_URL", f"sqlite:///{tmp_path / 'never.db'}")
+    get_settings.cache_clear()
+    try:
+        _register_commands()
+        result = CliRunner().invoke(cli, ["worker", "--once"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 2
+    assert "install chanjiao[ray]" in " ".join(result.output.split())
+    assert not (tmp_path / "never.db").exists()  # refused before touching the database
+
+
+def test_solve_with_ray_missing_says_which_extra(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    real_import = builtins.__import__
+
+    def no_ray(name: str, *args, **kwargs):
+        if name == "ray" or name.startswith("ray."):
+            raise ImportError("No module named 'ray'")
+        return real_import(name, *args, **kwargs)
+
+    _register_commands()
+    monkeypatch.setattr(builtins, "__import__", no_ray)
+    instance = Path(__file__).resolve().parents[2] / "docs" / "examples" / "instance-internship"
+    result = CliRunner().invoke(cli, ["solve", "--instance", str(instance), "--out", str(tmp_path / "out"),
+                                      "--executor", "ray"])
+    assert result.exit_code == 2
+    assert "install chanjiao[ray]" in " ".join(result.output.split())
+    assert not (tmp_path / "out").exists()
