@@ -27,6 +27,8 @@ from sqlalchemy.orm import Session
 
 from app.db.models import (
     Actor,
+    Alliance,
+    AllianceMember,
     College,
     CourseNeed,
     EducationLevel,
@@ -35,6 +37,11 @@ from app.db.models import (
     Major,
     Occupation,
     Opening,
+    Partnership,
+    PartnershipForm,
+    PartnershipProgram,
+    PartnershipStatus,
+    PartnershipTerm,
     Placement,
     PlacementStatus,
     Program,
@@ -523,6 +530,51 @@ class _DemoBuilder:
                   "college_id": None, "enterprise_id": e.id, "scope": {}} for e in ent_firsts.values()]
         self._add_rows(Actor, rows)
 
+    def _partnerships(self) -> None:
+        """The seeds' shapes: a big-data industry college (产业学院) over 大数据技术, 物联网应用技术 and
+        云计算技术应用, an order class (订单班) with seats held for one program, and a city alliance."""
+        digital = [e for e in self.enterprises if e.province == "贵州" and "信息" in e.industry.industry] or [
+            e for e in self.enterprises if e.province == "贵州"]
+        hr_enterprise = next(e for e in self.enterprises if e.province == "贵州")  # the demo HR user's
+        partner = next((e for e in digital if e.city == "贵阳" and e.id != hr_enterprise.id), digital[0])
+        by_college: dict[str, dict[str, int]] = {}
+        for program in self.programs:
+            by_college.setdefault(program.college.name, {})[program.profile.code] = program.id
+        industry_college = "贵阳筑云信息职业技术学院"
+        order_college = next(c.name for c in data.COLLEGES if c.province == "贵州")
+        rows = [
+            Partnership(name="筑云大数据产业学院", college_id=self.college_ids[industry_college],
+                        enterprise_id=partner.id, proposed_by="college", status=PartnershipStatus.ACTIVE,
+                        forms=[PartnershipForm.INDUSTRY_COLLEGE.value, PartnershipForm.LECTURER_EXCHANGE.value,
+                               PartnershipForm.JOINT_CURRICULUM.value, PartnershipForm.TRAINING_BASE.value],
+                        description="企业讲师承担不少于 40% 的专业课，共建实训基地。",
+                        programs=[PartnershipProgram(program_id=by_college[industry_college][code])
+                                  for code in data.REQUIRED_MAJOR_CODES],
+                        terms=[PartnershipTerm(term=data.TERM, reserved_seats=0, lecturer_hours=24,
+                                               training_places=30)]),
+            Partnership(name="黔创大数据订单班", college_id=self.college_ids[order_college],
+                        enterprise_id=hr_enterprise.id, proposed_by="enterprise", status=PartnershipStatus.ACTIVE,
+                        forms=[PartnershipForm.ORDER_CLASS.value], release_unused=True,
+                        description="订单班学生优先获得企业实习岗位，未用名额在补录轮次开放。",
+                        programs=[PartnershipProgram(program_id=by_college[order_college]["510205"])],
+                        terms=[PartnershipTerm(term=data.TERM, reserved_seats=4, lecturer_hours=4)]),
+        ]
+        self.session.add_all(rows)
+        scheduler = self.repo.actors_named_with_prefix(f"{DEMO_ACTOR_PREFIX}调度员")
+        guiyang_colleges = [cid for name, cid in self.college_ids.items()
+                            if next(c for c in data.COLLEGES if c.name == name).city == "贵阳"]
+        # The city's firms and the two partners (the order class's firm may sit in another city).
+        guiyang_enterprises = sorted({e.id for e in self.enterprises if e.city == "贵阳"} | {partner.id,
+                                                                                        hr_enterprise.id})
+        self.session.add(Alliance(
+            name="贵阳大数据产教联合体", kind="city_alliance",
+            scheduler_actor_id=scheduler[0].id if scheduler else None,
+            members=[AllianceMember(college_id=c) for c in guiyang_colleges]
+            + [AllianceMember(enterprise_id=e) for e in guiyang_enterprises]))
+        self.session.flush()
+        self.counts["partnerships"] = len(rows)
+        self.counts["alliances"] = 1
+
     # ------------------------------------------------------------------ all
 
     def build(self) -> dict[str, int]:
@@ -536,6 +588,7 @@ class _DemoBuilder:
         self._course_needs()
         self._history()
         self._actors()
+        self._partnerships()
         self.session.flush()
         return dict(self.counts)
 

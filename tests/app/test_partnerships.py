@@ -117,3 +117,23 @@ def test_visibility_parties_alliance_scheduler_admin(app_client: TestClient, wor
     assert app_client.post(f"{API}/alliances", json={"name": "x"}, headers=world.h("college_a")).status_code == 403
     dup = app_client.post(f"{API}/alliances", json={"name": "贵阳大数据产教联合体"}, headers=world.h("admin"))
     assert dup.status_code == 409
+
+
+def test_the_demo_seeds_partnerships_in_the_seeds_shape(session: Session) -> None:
+    from app.db.models import Alliance, Major, Program
+    from app.services.demo import seed_demo
+
+    seed_demo(session, seed=2027)
+    rows = {p.name: p for p in session.scalars(select(Partnership))}
+    college = rows["筑云大数据产业学院"]
+    majors = {session.get(Major, session.get(Program, pp.program_id).major_id).name  # type: ignore[union-attr]
+              for pp in college.programs}
+    assert majors == {"大数据技术", "物联网应用技术", "云计算技术应用"}
+    assert "industry_college" in college.forms and college.terms[0].lecturer_hours > 0
+    order = rows["黔创大数据订单班"]
+    assert order.forms == ["order_class"] and order.terms[0].reserved_seats == 4
+    alliance = session.scalars(select(Alliance)).one()
+    assert alliance.scheduler_actor_id is not None
+    assert {m.college_id for m in alliance.members if m.college_id} >= {college.college_id, order.college_id}
+    assert {m.enterprise_id for m in alliance.members if m.enterprise_id} >= {college.enterprise_id,
+                                                                              order.enterprise_id}
