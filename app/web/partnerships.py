@@ -35,6 +35,7 @@ from app.web.core import (
     redirect,
     render,
     require,
+    term_label,
 )
 from app.web.forms import field_errors
 from app.web.messages import service_message
@@ -121,13 +122,14 @@ async def propose(request: Request, session: DbDep, user: UserDep) -> Response:
 
 
 def _report_charts(request: Request, report: dict[str, Any]) -> list[Any]:
-    _ = gettext_of(request).gettext
+    g = gettext_of(request)
+    _ = g.gettext
     terms = report["terms"]
     filled = share_bars(_("Seats filled of seats committed, per term"),
-                        [(t["term"], t["seats_filled"] / t["seats_committed"] if t["seats_committed"] else None)
-                         for t in terms])
+                        [(term_label(t["term"], g.locale),
+                          t["seats_filled"] / t["seats_committed"] if t["seats_committed"] else None) for t in terms])
     share = share_bars(_("Professional course hours taught by enterprise lecturers, per term"),
-                       [(t["term"], t["enterprise_share"]) for t in terms], target=0.4,
+                       [(term_label(t["term"], g.locale), t["enterprise_share"]) for t in terms], target=0.4,
                        target_text=_("Target: 40 %"))
     return [filled, share]
 
@@ -218,7 +220,8 @@ def alliance(request: Request, alliance_id: WebId, session: DbDep, user: UserDep
     _ = gettext_of(request).gettext
     charts = _report_charts(request, report)
     charts += [share_bars(_("Industry college “%(name)s”: hours taught by enterprise lecturers") % {"name": c["name"]},
-                          [(t["term"], t["enterprise_share"]) for t in c["terms"]], target=0.4,
+                          [(term_label(t["term"], gettext_of(request).locale), t["enterprise_share"])
+                           for t in c["terms"]], target=0.4,
                           target_text=_("Target: 40 %")) for c in report["industry_colleges"]]
     return render(request, "partnerships/alliance.html", {
         "a": row, "report": report, "charts": charts, "status_words": STATUS_WORDS,
