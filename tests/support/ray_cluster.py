@@ -22,12 +22,14 @@ network.)
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import secrets
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -41,13 +43,22 @@ VENV_BIN = Path(sys.executable).parent
 # The name Ray gives a worker process while it runs a task of app.executors' map_shared.
 TASK_TITLE = "ray::_run_shared"
 TERM = "2027-spring"
-IP = shutil.which("ip") or "/usr/sbin/ip"  # iproute2; root's PATH may lack sbin
 
 
 def free_port() -> int:
     with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def loopback_up() -> None:
+    """Bring up ``lo``: a new network namespace starts with its loopback down (``ip link set lo up``
+    without needing iproute2)."""
+    siocgifflags, siocsifflags, iff_up = 0x8913, 0x8914, 0x1
+    with closing(socket.socket(socket.AF_INET, socket.SOCK_DGRAM)) as s:
+        request = struct.pack("16sh14x", b"lo", 0)
+        flags = struct.unpack("16sh14x", fcntl.ioctl(s, siocgifflags, request))[1]
+        fcntl.ioctl(s, siocsifflags, struct.pack("16sh14x", b"lo", flags | iff_up))
 
 
 def cluster_env() -> dict[str, str]:
@@ -273,8 +284,7 @@ def main() -> None:
     args = parser.parse_args()
     # Stopped from outside (the test's timeout): still stop the nodes.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(3))
-    # A new network namespace starts with its loopback down.
-    subprocess.run([IP, "link", "set", "lo", "up"], check=True)
+    loopback_up()
     if args.command:
         sys.exit(exec_on_cluster(args.command, args.workdir))
     if not args.database_url:
