@@ -51,9 +51,10 @@ class Claimed:
     parameters: RunParameters
 
 
-def solve_problem(kind: str, problem: Any, params: Any, executor: str, ray_address: str | None = None) -> Any:
+def solve_problem(kind: str, problem: Any, params: Any, executor: str, ray_address: str | None = None,
+                  progress: job.Progress | None = None) -> Any:
     """Run the solver (top level, so a child process can run it)."""
-    return job.solve_instance(RunKind(kind), problem, params, executor, ray_address)
+    return job.solve_instance(RunKind(kind), problem, params, executor, ray_address, progress)
 
 
 def _exit_with_parent(parent_pid: int, interval_s: float = 0.25) -> None:
@@ -73,11 +74,23 @@ def _exit_with_parent(parent_pid: int, interval_s: float = 0.25) -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
-def _run_in_child(conn: Connection, parent_pid: int, target: Callable[..., Any], args: tuple[Any, ...]) -> None:
-    """The body of a solver child: runs ``target(*args)``, sends the result (or the error) back."""
+class _ChildProgress:
+    """A solver child's progress callback: (parts done, parts) goes to the worker over the pipe."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def __call__(self, done: int, total: int) -> None:
+        self.conn.send(("progress", (done, total)))
+
+
+def _run_in_child(conn: Connection, parent_pid: int, target: Callable[..., Any], args: tuple[Any, ...],
+                  report_progress: bool = False) -> None:
+    """The body of a solver child: runs ``target(*args)`` (with a progress callback appended when
+    ``report_progress``), sends the result (or the error) back."""
     _exit_with_parent(parent_pid)
     try:
-        conn.send(("ok", target(*args)))
+        conn.send(("ok", target(*args, _ChildProgress(conn)) if report_progress else target(*args)))
     except BaseException as exc:  # the parent reports it as the run's error
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
     finally:
@@ -164,7 +177,8 @@ class Worker:
             executor = make_executor(self.settings.allocation_executor, ray_address=self.settings.ray_address)
             run_job.candidates(executor, self._progress("candidates", claimed.id, times))
         with self._timed("solve", claimed.id, times):
-            run_job.solve(lambda problem, params: self._solve(claimed.kind, problem, params))
+            progress = self._progress("solve", claimed.id, times)
+            run_job.solve(lambda problem, params: self._solve(claimed.kind, problem, params, progress))
         with self._timed("check", claimed.id, times):
             return run_job.check()
 
@@ -200,14 +214,14 @@ class Worker:
             raise RunAborted(cancelled=True)
         return run
 
-    def _solve(self, kind: RunKind, problem: Any, params: Any) -> Any:
+    def _solve(self, kind: RunKind, problem: Any, params: Any, progress: job.Progress) -> Any:
         executor, ray_address = self.settings.allocation_executor, self.settings.ray_address
         if not self.settings.solve_in_subprocess:
-            return solve_problem(kind.value, problem, params, executor, ray_address)
+            return solve_problem(kind.value, problem, params, executor, ray_address, progress)
         context = multiprocessing.get_context("spawn")
         parent, child = context.Pipe(duplex=False)
         process = context.Process(target=_run_in_child, daemon=False, args=(
-            child, os.getpid(), solve_problem, (kind.value, problem, params, executor, ray_address)))
+            child, os.getpid(), solve_problem, (kind.value, problem, params, executor, ray_address), True))
         process.start()
         child.close()
         answered = False
@@ -215,6 +229,9 @@ class Worker:
             while True:
                 if parent.poll(0.2):
                     status, payload = parent.recv()
+                    if status == "progress":  # a component (or a wave of them) is solved
+                        progress(*payload)
+                        continue
                     answered = True
                     if status == "error":
                         raise RuntimeError(payload)

@@ -480,9 +480,10 @@ class InternshipJob:
 
     @staticmethod
     def solve_instance(problem: InternshipProblem, params: InternshipParams, executor: str,
-                       ray_address: str | None = None) -> InternshipResult:
-        """Top level (a child process runs it): the solve with the named executor for partitions."""
-        return solve_internships(problem, params, make_executor(executor, ray_address=ray_address))
+                       ray_address: str | None = None, progress: Progress | None = None) -> InternshipResult:
+        """Top level (a child process runs it): the solve with the named executor for partitions,
+        reporting progress per component."""
+        return solve_internships(problem, params, make_executor(executor, ray_address=ray_address), progress)
 
     def candidates(self, executor: Executor | None = None, progress: Progress | None = None) -> None:
         self.problem, self.solver_params, self.unscorable = internship_instance(self.inputs, self.mode, self.params,
@@ -516,7 +517,7 @@ class LecturerJob:
 
     @staticmethod
     def solve_instance(problem: LecturerProblem, params: LecturerParams, executor: str,
-                       ray_address: str | None = None) -> LecturerResult:
+                       ray_address: str | None = None, progress: Progress | None = None) -> LecturerResult:
         return solve_lecturers(problem, params)
 
     def candidates(self, executor: Executor | None = None, progress: Progress | None = None) -> None:
@@ -544,9 +545,10 @@ def load_job(session: Session, run: AllocationRun, *, staff_share: float, post_s
     return JOB_TYPES[run.kind].load(session, run, staff_share=staff_share, post_share=post_share)
 
 
-def solve_instance(kind: RunKind, problem: Any, params: Any, executor: str, ray_address: str | None = None) -> Any:
+def solve_instance(kind: RunKind, problem: Any, params: Any, executor: str, ray_address: str | None = None,
+                   progress: Progress | None = None) -> Any:
     """Solve a problem of ``kind`` (top level, so a child process can run it)."""
-    return JOB_TYPES[kind].solve_instance(problem, params, executor, ray_address)
+    return JOB_TYPES[kind].solve_instance(problem, params, executor, ray_address, progress)
 
 
 # --------------------------------------------------------------------------- store

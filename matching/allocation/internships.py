@@ -12,6 +12,7 @@ import dataclasses
 import multiprocessing
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 
@@ -401,13 +402,16 @@ def _budgets(sizes: list[int], workers: int, seconds: float) -> list[float]:
 
 
 def solve_internships(problem: InternshipProblem, params: InternshipParams,
-                      executor: Executor | None = None) -> InternshipResult:
+                      executor: Executor | None = None,
+                      progress: Callable[[int, int], None] | None = None) -> InternshipResult:
     """Solve an internship allocation and verify it.
 
     Returns placements as ``assigned_pair`` (one candidate pair index or -1 per student), status,
     objective, bound and gap (weights from :func:`matching.allocation.weights.fit_weights`), and the
     reasons of every unplaced student.  Optimal mode with partitions solves independent parts
-    through ``executor`` (inline by default); results are identical for every executor.  In stable
+    through ``executor`` (inline by default); results are identical for every executor, and
+    ``progress(parts done, parts)`` is called as they finish (then in waves of the executor's
+    parallelism; it may raise to abort).  In stable
     mode the stable matching is exact (``bound == objective``); the unconstrained optimum and the
     price of stability are in ``stats`` unless ``params.price_of_stability`` is off.
     Seats a partnership reserved (``problem.reservations``) go to its programs' students only; such
@@ -416,7 +420,7 @@ def solve_internships(problem: InternshipProblem, params: InternshipParams,
     Raises :class:`~matching.allocation.checker.CheckFailedError` if a solver broke a rule.
     """
     if problem.reservations:
-        return _solve_reserved(problem, params, executor)
+        return _solve_reserved(problem, params, executor, progress)
     started = time.monotonic()
     deadline = started + params.time_limit_s
     prefs: StrictPreferences | None = None
@@ -443,9 +447,17 @@ def solve_internships(problem: InternshipProblem, params: InternshipParams,
             # The deadline travels as wall-clock time: a task may run on another machine, whose
             # monotonic clock has another origin.
             wall_deadline = time.time() + (deadline - time.monotonic())
-            parts_out = pool.map_shared(_solve_shared_part, (problem, params),
-                                        [(part, wall_deadline, budget) for part, budget in zip(parts, budgets,
-                                                                                               strict=True)])
+            tasks = [(part, wall_deadline, budget) for part, budget in zip(parts, budgets, strict=True)]
+            if progress is None:
+                parts_out = pool.map_shared(_solve_shared_part, (problem, params), tasks)
+            else:
+                # Waves of as many parts as run at once, so the caller hears of each wave as it ends;
+                # a part's result does not depend on its wave (its budget starts when it starts).
+                parts_out = []
+                wave = max(1, pool.parallelism)
+                for start in range(0, len(tasks), wave):
+                    parts_out += pool.map_shared(_solve_shared_part, (problem, params), tasks[start:start + wave])
+                    progress(len(parts_out), len(tasks))
         else:
             maps = [np.arange(problem.n_pairs, dtype=np.int64)]
             parts_out = [_solve_part((problem, params, deadline, params.time_limit_s))]
@@ -499,8 +511,8 @@ def solve_internships(problem: InternshipProblem, params: InternshipParams,
     )
 
 
-def _solve_reserved(problem: InternshipProblem, params: InternshipParams,
-                    executor: Executor | None) -> InternshipResult:
+def _solve_reserved(problem: InternshipProblem, params: InternshipParams, executor: Executor | None,
+                    progress: Callable[[int, int], None] | None = None) -> InternshipResult:
     """Solve the seat types, map the result back, check it, and name the partnerships in reasons."""
     started = time.monotonic()
     by_opening = validate_reservations(problem)
@@ -509,7 +521,7 @@ def _solve_reserved(problem: InternshipProblem, params: InternshipParams,
         return InternshipResult(Status.INFEASIBLE, np.full(problem.n_students, -1, dtype=np.int64), 0, 0, 0.0,
                                 time.monotonic() - started, "precheck", tuple(conflicts))
     expansion = expand(problem, params)
-    inner = solve_internships(expansion.problem, expansion.params, executor)
+    inner = solve_internships(expansion.problem, expansion.params, executor, progress)
     assigned = np.full(problem.n_students, -1, dtype=np.int64)
     placed_now = inner.assigned_pair >= 0
     assigned[placed_now] = expansion.pair_origin[inner.assigned_pair[placed_now]]
