@@ -95,9 +95,21 @@ STUDENT_FIELDS = ("program_id", "student_no", "name", "phone", "email", "skills"
 
 
 def opening_for_office(request: Request, session: Any, principal: Any, opening_id: int) -> Response:
-    """An opening as a placement office reads it (openings are public): its facts, how it fits each
-    of the college's own programs with the reasons, its best-fitting students of the college and
-    those of them placed there.  Reached from a program's match list."""
+    """An opening as a placement office reads it (openings are public): its facts and the college's
+    students placed there.  How it fits the college's programs comes in a second request (htmx, on
+    load, as on a program's page): scoring takes longer than the facts should wait."""
+    opening = OpeningService(session, principal).get(opening_id)
+    placed = PlacementViews(session, principal).published(opening_id=opening_id)
+    return render(request, "office/opening.html", {
+        "opening": opening, "enterprise": opening.enterprise.name, "placed": placed,
+        "open_seats": max(0, opening.seats - opening.filled_seats)})
+
+
+@router.get("/openings/{opening_id}/fit")
+def opening_fit(request: Request, opening_id: WebId, session: DbDep, user: UserDep) -> Response:
+    """The fit of an opening to each of the college's own programs, with the reasons and their
+    shares, and the college's best-fitting students.  Reached from a program's match list."""
+    principal = require(user, *OFFICE)
     opening = OpeningService(session, principal).get(opening_id)
     _ = gettext_of(request).gettext
     try:
@@ -110,11 +122,11 @@ def opening_for_office(request: Request, session: Any, principal: Any, opening_i
     charts = [contribution_bars(_("Why “%(title)s” fits") % {"title": m.label},
                                 [(_(feature_label(str(c["feature"]))), float(c["contribution"]))
                                  for c in m.explanation]) for m in own]
-    placed = PlacementViews(session, principal).published(opening_id=opening_id)
-    return render(request, "office/opening.html", {
-        "opening": opening, "enterprise": opening.enterprise.name, "fits": list(zip(own, charts, strict=True)),
-        "scorable": model_version is not None, "model_version": model_version, "students": ranked,
-        "placed": placed, "open_seats": max(0, opening.seats - opening.filled_seats)})
+    # Without JavaScript the link opens this as a page of its own.
+    template = "fragments/opening_fit.html" if is_htmx(request) else "office/opening_fit.html"
+    return render(request, template, {"opening": opening, "fits": list(zip(own, charts, strict=True)),
+                                      "scorable": model_version is not None, "model_version": model_version,
+                                      "students": ranked})
 
 
 @router.get("/students")

@@ -180,11 +180,15 @@ def test_an_opening_for_the_office_with_the_fit_to_its_own_programs(as_user: Log
     assert page.status_code == 200
     assert "大数据运维实习生-enterprise_a" in page.text and world.enterprise_a.name in page.text
     assert re.search(r'id="o-seats">2<', page.text) and re.search(r'id="o-filled">0<', page.text)
-    assert "Linux; SQL" in page.text and "与本校专业的匹配" in page.text
-    assert "大数据技术-college_a" in page.text and "大数据技术-college_b" not in page.text
-    assert "%" in page.text and '<figure class="chart">' in page.text
-    assert "college_a-no-" in page.text and "college_b-no-" not in page.text  # its own students only
-    assert "How it fits your programs" in client.get(f"/openings/{opening}", headers={"Accept-Language": "en"}).text
+    assert "Linux; SQL" in page.text and f'hx-get="/openings/{opening}/fit"' in page.text
+    fit = client.get(f"/openings/{opening}/fit", headers={"HX-Request": "true"})
+    assert fit.status_code == 200 and "<html" not in fit.text and "与本校专业的匹配" in fit.text
+    assert "大数据技术-college_a" in fit.text and "大数据技术-college_b" not in fit.text
+    assert "%" in fit.text and '<figure class="chart">' in fit.text
+    assert "college_a-no-" in fit.text and "college_b-no-" not in fit.text  # its own students only
+    assert "<html" in client.get(f"/openings/{opening}/fit").text  # without JavaScript, a page of its own
+    assert "How it fits your programs" in client.get(f"/openings/{opening}/fit",
+                                                     headers={"Accept-Language": "en"}).text
     # After publication and an accept, the seat is filled and the student listed.
     run_id = publish_run(app_client, world, session_factory)
     mine = [p for p in app_client.get(f"{API}/allocation-runs/{run_id}/placements?limit=100",
@@ -200,7 +204,9 @@ def test_an_opening_for_the_office_with_the_fit_to_its_own_programs(as_user: Log
                            headers=world.h("enterprise_b"))
     assert bare.status_code == 201, bare.text
     shown = as_user("college_a").get(f"/openings/{bare.json()['id']}")
-    assert shown.status_code == 200 and "信息太少" in shown.text
+    assert shown.status_code == 200 and "岗位" in shown.text
+    unscored = as_user("college_a").get(f"/openings/{bare.json()['id']}/fit", headers={"HX-Request": "true"})
+    assert unscored.status_code == 200 and "信息太少" in unscored.text
 
 
 def _lecturer(app_client: TestClient, world: World, name: str = "赵工") -> int:
@@ -293,6 +299,7 @@ def test_the_new_pages_speak_chinese_and_english(as_user: Login, market: dict[st
     student = market["students"][("college_a", 0)]
     opening = next(iter(market["openings"].values()))
     pages = {"college_a": ["/students", "/students/new", f"/students/{student}/edit", f"/openings/{opening}",
+                           f"/openings/{opening}/fit",
                            "/course-needs", "/course-needs/new", f"/course-needs/{need.json()['id']}",
                            f"/course-needs/{need.json()['id']}/edit"],
              "enterprise_a": ["/interns", "/lecturers/placements", "/dashboard"]}

@@ -45,6 +45,8 @@ def _walk(o: dict[str, Any]) -> dict[str, Walk]:
         "/programs/{program_id}/matches": [("GET", f"/programs/{program}/matches", [("scheduler", 403)])],
         "/openings/{opening_id}": [("GET", f"/openings/{opening}", [("scheduler", 403), ("college_a", 200),
                                                                     ("enterprise_a", 200)])],
+        "/openings/{opening_id}/fit": [("GET", f"/openings/{opening}/fit", [("scheduler", 403), ("enterprise_a", 403),
+                                                                            ("college_a", 200)])],
         "/openings/{opening_id}/edit": [
             ("GET", f"/openings/{opening}/edit", [("enterprise_b", 403), ("college_a", 403), ("enterprise_a", 200)]),
             ("POST", f"/openings/{opening}/edit", [("enterprise_b", 403), ("college_a", 403)])],
