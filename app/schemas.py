@@ -47,6 +47,7 @@ OccupationCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern
 # imports name an opening as 企业/岗位编号).
 OpeningCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40,
                                                pattern=r"^[^/／]+$")]
+
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in both databases
 
 
@@ -59,6 +60,18 @@ def _not_a_boolean(value: Any) -> Any:
 
 
 NotBoolean = BeforeValidator(_not_a_boolean)
+
+
+def _cohort_year(value: Any) -> Any:
+    # Rosters write 2024级 (or 2024 级); the cohort is the year.
+    if isinstance(value, str):
+        return value.strip().removesuffix("级").strip()
+    return value
+
+
+# 年级: the year of enrolment, as 2024 or 2024级.
+Cohort = Annotated[int, NotBoolean, BeforeValidator(_cohort_year),
+                   Field(ge=1950, le=2100, description="Year of enrolment (年级), as 2024 or 2024级.")]
 WholeNumber = Annotated[int, NotBoolean]
 RealNumber = Annotated[float, NotBoolean]
 Id = Annotated[int, NotBoolean, Field(ge=1, le=MAX_ID)]
@@ -281,6 +294,7 @@ class StudentCreate(InputModel):
     skills: Tags = []
     certificates: Tags = []
     grade: RealNumber | None = Field(default=None, ge=0, le=100)
+    cohort: Cohort | None = None
     province: OptionalProvince = ""
     city: OptionalShort = ""
     preferences: Annotated[list[Id], Field(max_length=50, description="Opening ids, first choice first.")] = []
@@ -302,6 +316,7 @@ class StudentUpdate(InputModel):
     skills: Tags | None = None
     certificates: Tags | None = None
     grade: RealNumber | None = Field(default=None, ge=0, le=100)
+    cohort: Cohort | None = None
     province: OptionalProvince | None = None
     city: OptionalShort | None = None
     preferences: Annotated[list[Id], Field(max_length=50)] | None = None
@@ -323,6 +338,7 @@ class StudentRead(OutputModel):
     skills: list[str]
     certificates: list[str]
     grade: float | None
+    cohort: int | None
     province: str
     city: str
     preferences: list[int]

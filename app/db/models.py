@@ -271,6 +271,8 @@ class Student(TimestampMixin, Base):
     skills: Mapped[list[str]] = mapped_column(StrList, default=list)
     certificates: Mapped[list[str]] = mapped_column(StrList, default=list)
     grade: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # 年级: the year the student enrolled (2024 for 2024级); not the 0-100 grade above.
+    cohort: Mapped[int | None] = mapped_column(Integer, nullable=True)
     province: Mapped[str] = mapped_column(String(50), default="")
     city: Mapped[str] = mapped_column(String(50), default="")
 

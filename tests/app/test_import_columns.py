@@ -20,7 +20,7 @@ from tests.app.test_import_export import API, XLSX_TYPE, _csv, _opening, _progra
 from tests.app.test_import_export import cli_db as cli_db
 from tests.conftest import World
 
-ZH_STUDENTS = ["学号", "姓名", "专业", "手机", "邮箱", "技能", "证书", "成绩", "省份", "城市"]
+ZH_STUDENTS = ["学号", "姓名", "专业", "年级", "手机", "邮箱", "技能", "证书", "成绩", "省份", "城市"]
 
 
 def _count(session: Session, model: type[Any]) -> int:
@@ -76,7 +76,8 @@ def test_headers_match_ignoring_case_spaces_and_required_marks() -> None:
     students = column_set("students")
     for written in ("学号", " 学号* ", "学号（必填）", "Student Number", "STUDENT_NO", "学生编号", "学\u3000号"):
         assert (column := students.match(written)) is not None and column.field == "student_no", written
-    assert students.match("年级") is None  # a cohort, not the 0-100 grade: refused, never mistaken
+    # 年级 is the cohort (the year of enrolment), never the 0-100 grade (成绩).
+    assert (students.match("年级"), students.match("成绩")) == (students.by_field["cohort"], students.by_field["grade"])
 
 
 # --------------------------------------------------------------------------- Chinese headers, names not ids
@@ -86,8 +87,8 @@ def test_students_with_chinese_headers_and_a_program_by_code_or_name(
         app_client: TestClient, world: World, session: Session) -> None:
     program = _program(app_client, world)
     data = _xlsx(ZH_STUDENTS, [
-        ["2027001", "张三", "510205", "13800138000", "a@b.cn", "Python；SQL", "1+X", 88, "贵州省", "贵阳"],
-        ["2027002", "李四", "大数据技术", None, None, None, None, None, "Guizhou", None],
+        ["2027001", "张三", "510205", "2024级", "13800138000", "a@b.cn", "Python；SQL", "1+X", 88, "贵州省", "贵阳"],
+        ["2027002", "李四", "大数据技术", 2025, None, None, None, None, None, "Guizhou", None],
     ])
     response = _upload(app_client, world, "students", data, filename="学生.xlsx", content_type=XLSX_TYPE)
     assert response.status_code == 201, response.text
@@ -96,6 +97,7 @@ def test_students_with_chinese_headers_and_a_program_by_code_or_name(
     assert {s.program_id for s in stored.values()} == {program}
     assert (stored["2027001"].skills, stored["2027001"].province, stored["2027002"].province) == (
         ["Python", "SQL"], "贵州", "贵州")
+    assert (stored["2027001"].cohort, stored["2027002"].cohort) == (2024, 2025)
 
 
 def test_bad_rows_are_named_by_the_chinese_header_used(app_client: TestClient, world: World,
@@ -116,9 +118,9 @@ def test_bad_rows_are_named_by_the_chinese_header_used(app_client: TestClient, w
     assert errors[(4, "成绩")]["type"] == "less_than_equal"
     assert _count(session, Student) == before
 
-    cohort = _csv(["学号", "姓名", "年级", "专业"], [["1", "张三", "2024", "510205"]])
-    unknown = _upload(app_client, world, "students", cohort, dry_run=True).json()["errors"]
-    assert [(e["row"], e["column"], e["code"]) for e in unknown] == [(1, "年级", "import_unknown_column")]
+    teacher = _csv(["学号", "姓名", "班主任", "专业"], [["1", "张三", "王老师", "510205"]])
+    unknown = _upload(app_client, world, "students", teacher, dry_run=True).json()["errors"]
+    assert [(e["row"], e["column"], e["code"]) for e in unknown] == [(1, "班主任", "import_unknown_column")]
     assert "学号" in unknown[0]["params"]["columns"]  # the expected columns, in the file's language
     missing = _upload(app_client, world, "students", _csv(["学号", "姓名"], [["1", "张三"]]), dry_run=True).json()
     assert [(e["column"], e["code"]) for e in missing["errors"]] == [("专业", "import_missing_column")]
@@ -195,9 +197,10 @@ def _seed_every_kind(client: TestClient, world: World) -> None:
     first = _opening(client, world, code="GY-01", required_skills=["Linux", "Python"], eligible_levels=["高职专科"],
                      period_start="2027-03-01", occupation_code="4-04-05-01")
     _opening(client, world, code="GY-02", title="数据标注实习生", description="=1+1")
-    students = _csv(["学号", "姓名", "专业", "手机", "技能", "成绩", "志愿"], [
-        ["2027001", "张三", "510205", "+86 138", "Python;SQL", "88.5", f"{world.enterprise_a.name}/GY-02;GY-01"],
-        ["2027002", "李四", "510205", "", "", "", ""]])
+    students = _csv(["学号", "姓名", "专业", "年级", "手机", "技能", "成绩", "志愿"], [
+        ["2027001", "张三", "510205", "2024级", "+86 138", "Python;SQL", "88.5",
+         f"{world.enterprise_a.name}/GY-02;GY-01"],
+        ["2027002", "李四", "510205", "", "", "", "", ""]])
     assert _upload(client, world, "students", students).status_code == 201
     lecturers = _csv(["姓名", "每周最多课时", "可授课时段", "可授课城市"], [["陈工", "6", "tue1;thu3", "贵阳;遵义"]])
     assert _upload(client, world, "lecturers", lecturers, who="enterprise_a").status_code == 201
