@@ -100,6 +100,7 @@ bench-national: dev-venv
 		--openings $(or $(OPENINGS),50000) --executors $(or $(EXECUTORS),process)
 
 bench-allocation: dev-venv
+	$(BIN)/python -m benchmarks.allocation.reservations
 	$(BIN)/python -m benchmarks.allocation.run $(if $(CASES),--cases $(CASES))
 
 # Web UI messages: extract from code and templates, merge into the .po catalogues, compile the .mo
