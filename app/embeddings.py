@@ -56,8 +56,13 @@ def model_id() -> str:
         ) from exc
 
 
-def load_embed() -> Embed:
-    """The embedding function of the shipped model (unit rows, CPU), or ``EmbeddingsUnavailable``."""
+def load_embed(threads: int = 1) -> Embed:
+    """The embedding function of the shipped model (unit rows, CPU), or ``EmbeddingsUnavailable``.
+
+    ``threads``: torch's intra-op threads.  One by default: on the shared 2-core machine two
+    threads spun for one need's embedding at ten times the CPU (p50 219 ms CPU against 21 ms,
+    benchmarks/scoring/RESULTS.md).
+    """
     model_id()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -66,6 +71,7 @@ def load_embed() -> Embed:
     except ImportError as exc:  # the model package without sentence-transformers or torch
         raise EmbeddingsUnavailable(f"the embedding extra is incomplete ({exc}): run `make embeddings`") from exc
     try:
+        importlib.import_module("torch").set_num_threads(max(1, threads))
         model = package.load_model(device="cpu")
     except (ImportError, OSError) as exc:
         raise EmbeddingsUnavailable(f"the embedding model could not be loaded: {exc}") from exc
