@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -182,3 +182,21 @@ def test_a_solver_child_ends_when_its_worker_is_killed(tmp_path: Path) -> None:
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(worker.pid, signal.SIGKILL)
+
+
+def _two_parts(first: int, progress: Callable[[int, int], None]) -> int:
+    progress(1, 2)
+    progress(2, 2)
+    return first + 1
+
+
+def test_a_solver_child_sends_its_progress_before_its_result() -> None:
+    """What the worker reads from its solver child's pipe: each progress report, then the result."""
+    import multiprocessing
+
+    from app.worker import _run_in_child
+
+    receiver, sender = multiprocessing.Pipe(duplex=False)
+    # The body runs here (its parent is our parent, so its exit-with-parent watch stays quiet).
+    _run_in_child(sender, os.getppid(), _two_parts, (41,), True)
+    assert [receiver.recv() for _ in range(3)] == [("progress", (1, 2)), ("progress", (2, 2)), ("ok", 42)]
