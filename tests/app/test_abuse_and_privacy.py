@@ -1,10 +1,10 @@
 """Personal data stays out of logs and error bodies; abuse limits (rate limits per API key, hostile
-import files within 2 s) and security headers."""
+import files refused without unpacking them) and security headers."""
 
 from __future__ import annotations
 
 import logging
-import time
+import tracemalloc
 from collections.abc import Iterator
 from typing import Any
 
@@ -208,15 +208,21 @@ def _zip_bomb() -> bytes:
 
 @pytest.mark.parametrize(("name", "filename"), [("billion laughs", "laughs.xlsx"), ("zip bomb", "bomb.xlsx"),
                                                 ("oversized", "big.csv"), ("macro", "rows.xlsm")])
-def test_hostile_imports_are_refused_within_two_seconds(app_client: TestClient, world: World, name: str,
-                                                        filename: str) -> None:
+def test_hostile_imports_are_refused_without_unpacking(app_client: TestClient, world: World, name: str,
+                                                       filename: str) -> None:
     data = {"billion laughs": _billion_laughs, "zip bomb": _zip_bomb,
             "oversized": lambda: b"program_id\n" + b"1\n" * (11 * 1024 * 1024),
             "macro": lambda: _xlsx(["program_id"], [[1]])}[name]()
-    started = time.monotonic()
-    response = app_client.post(f"{API}/students/import", files={"file": (filename, data, "application/octet-stream")},
-                               headers=world.h("college_a"))
-    elapsed = time.monotonic() - started
+    # Memory measures the work whatever the machine's load: nothing of what the file would unpack
+    # to (3 GB of entities, a 256 MiB sheet, 11 M rows) is ever held.
+    tracemalloc.start()
+    try:
+        response = app_client.post(f"{API}/students/import",
+                                   files={"file": (filename, data, "application/octet-stream")},
+                                   headers=world.h("college_a"))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
     assert 400 <= response.status_code < 500, response.text
     assert response.headers["content-type"] == "application/problem+json"
-    assert elapsed < 2.0, f"{name} took {elapsed:.2f} s"
+    assert peak < 16 * 1024 * 1024, f"{name} peaked at {peak / 2**20:.0f} MiB"  # about 2 MiB today

@@ -37,10 +37,9 @@ def test_floor_beyond_what_quotas_allow_is_infeasible_at_once() -> None:
     problem = benchmark_defect_in_miniature()
     params = InternshipParams(default_quota=1, college_floor=0.75, time_limit_s=30, **LAGRANGIAN)
     assert brute_force_optimum(problem, params) is None
-    started = time.monotonic()
     result = solve_internships(problem, params)
-    assert time.monotonic() - started < 1.0  # decided by the precheck, not by the time limit
     assert result.status == Status.INFEASIBLE
+    # The precheck's own sentence: decided before any search, not by the 30 s time limit.
     assert result.conflicts == ("floor of college c2 needs 3 more placements, its students and "
                                 "(college, enterprise) quotas allow at most 2",)
 
