@@ -299,7 +299,7 @@ def test_upsert_refuses_seats_below_live_placements_and_stores_nothing(
     assert [(e["column"], e["code"]) for e in errors.json()["errors"]] == [("岗位编号", "import_key_missing")]
 
 
-def test_upsert_of_lecturers_keeps_hours_above_live_ones_and_finds_them_by_name(
+def test_upsert_of_lecturers_finds_them_by_name_within_the_enterprise(
         app_client: TestClient, world: World, session: Session) -> None:
     _seed_every_kind(app_client, world)
     data = _csv(["姓名", "职称", "每周最多课时"], [["陈工", "高级工程师", "8"], ["刘工", "", "4"]])
@@ -312,7 +312,7 @@ def test_upsert_of_lecturers_keeps_hours_above_live_ones_and_finds_them_by_name(
     assert titles == {"陈工": "高级工程师", "刘工": ""}
 
 
-def test_cli_template_and_upsert(tmp_path: Any) -> None:
+def test_cli_templates_in_both_languages(tmp_path: Any) -> None:
     import typer
     from typer.testing import CliRunner
 

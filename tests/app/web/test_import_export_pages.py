@@ -132,7 +132,7 @@ def test_placement_exports_of_office_and_hr(as_user: Login, market: dict[str, An
     assert as_user("scheduler").get("/placements/export").status_code == 403
 
 
-def test_api_and_cli_placement_exports_keep_to_the_tenancy(market: dict[str, Any], app_client: TestClient,
+def test_api_placement_exports_keep_to_the_tenancy(market: dict[str, Any], app_client: TestClient,
                                                            world: World,
                                                            session_factory: sessionmaker[Session]) -> None:
     publish_run(app_client, world, session_factory)
