@@ -92,3 +92,20 @@ def test_propose_agree_allocate_and_report_a_partnership(browser: Browser, site:
     expect(page.locator("#recommendations tbody tr").first).to_contain_text(re.compile(r"\d"))
     _shot(page, "office-partner-recommendations")
     page.context.close()
+    # On a phone nothing overflows sideways except inside the scrollable table wrappers.
+    page = _page(browser, width=390)
+    _sign_in(page, site, "placement_office@贵州")
+    for path in ("/partnerships", f"/partnerships/{pid}", "/partner-recommendations"):
+        page.goto(site.url + path)
+        expect(page.locator("main h1")).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+    _shot(page, "office-partnership-390")
+    page.context.close()
+    page = _page(browser)
+    _sign_in(page, site, "scheduler")
+    page.goto(site.url + "/alliances")
+    page.get_by_role("link", name="贵阳大数据产教联合体").click()
+    expect(page.locator("#alliance-partnerships")).to_contain_text("筑云大数据产业学院")
+    expect(page.locator("#run-alliance")).to_be_visible()
+    _shot(page, "scheduler-alliance")
+    page.context.close()
