@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import select
 
 from app.db.engine import make_engine
-from app.db.models import Actor, Lecturer, Opening, Placement, PlacementStatus, Program, Student
+from app.db.models import Actor, CourseNeed, Lecturer, Opening, Placement, PlacementStatus, Program, Student
 from app.main import create_app
 from app.settings import Settings
 from tests.support.browser import ARTIFACTS, CHROMIUM, ROOT, Site, chromium, demo_site, new_page, sign_in
@@ -50,6 +50,7 @@ EXCLUDED = {
     "/lecturers/export": "a CSV/XLSX download, not a page",
     "/students/export": "a CSV/XLSX download, not a page",
     "/runs/{run_id}/export": "a CSV/XLSX download, not a page",
+    "/course-needs/export": "a CSV/XLSX download, not a page",
     "/runs/{run_id}/status": "an htmx fragment of /runs/{run_id}, checked inside that page",
     "/occupations/suggest": "an htmx fragment of the opening form, checked inside /openings/{id}/edit "
                             "(an opening with a code shows it)",
@@ -169,7 +170,9 @@ def _ids(site: Site) -> dict[str, Any]:
             program = db.execute(select(Program.id).where(Program.college_id == office).order_by(Program.id)).scalar()
             student = db.execute(select(Student.id).join(Program, Student.program_id == Program.id)
                                  .where(Program.college_id == office).order_by(Student.id)).scalar()
-            return {"college": office, "program": program, "student": student}
+            need = db.execute(select(CourseNeed.id).join(Program, CourseNeed.program_id == Program.id)
+                              .where(Program.college_id == office).order_by(CourseNeed.id)).scalar()
+            return {"college": office, "program": program, "student": student, "need": need}
     finally:
         engine.dispose()
 
@@ -257,6 +260,10 @@ def test_every_page_passes_axe_at_both_widths(walk: Walk, term: dict[str, Any]) 
         Visit(office, "/placements/unplaced", "office-unplaced"),
         Visit(office, f"/placements/{ids['offered']}/decline", "office-decline-confirm"),
         Visit(office, f"/placements/{ids['accepted']}/withdraw", "office-withdraw-confirm"),
+        Visit(office, "/course-needs", "office-course-needs"),
+        Visit(office, "/course-needs/new", "office-course-need-new"),
+        Visit(office, f"/course-needs/{ids['need']}", "office-course-need"),
+        Visit(office, f"/course-needs/{ids['need']}/edit", "office-course-need-edit"),
         Visit(office, "/notifications", "office-notifications"),
         Visit(office, "/account/password", "office-password"),
         Visit(hr, "/dashboard", "hr-dashboard"),
@@ -267,6 +274,8 @@ def test_every_page_passes_axe_at_both_widths(walk: Walk, term: dict[str, Any]) 
         Visit(hr, "/lecturers", "hr-lecturers"),
         Visit(hr, "/lecturers/new", "hr-lecturer-new"),
         Visit(hr, "/placements", "hr-placements"),
+        Visit(hr, "/interns", "hr-interns"),
+        Visit(hr, "/lecturers/placements", "hr-lecturer-placements"),
         Visit(hr, "/notifications", "hr-notifications"),
         Visit("scheduler", "/runs", "scheduler-runs"),
         Visit("scheduler", f"/runs/compare?ids={run_id}", "scheduler-compare"),
@@ -300,6 +309,7 @@ KNOWN: dict[str, str] = {
                              "the data helper's change gives them codes translated in app/web/messages.py",
     "post /openings/import": "as post /students/import",
     "post /lecturers/import": "as post /students/import",
+    "post /course-needs/import": "as post /students/import",
 }
 
 
@@ -311,9 +321,10 @@ def test_no_form_shows_english_validator_text(walk: Walk, term: dict[str, Any]) 
     pages: dict[str | int, list[str]] = {
         "anonymous": ["/login"],
         office: ["/students", "/students/new", f"/students/{term['student']}/edit", "/placements?status=accepted",
-                 f"/placements/{term['accepted']}/withdraw", "/account/password", "/dashboard"],
+                 f"/placements/{term['accepted']}/withdraw", "/account/password", "/dashboard", "/course-needs",
+                 "/course-needs/new", f"/course-needs/{term['need']}/edit"],
         hr: ["/openings", "/openings/new", f"/openings/{term['opening']}/edit", "/lecturers", "/lecturers/new",
-             "/placements"],
+             "/placements", "/interns", "/lecturers/placements"],
         "scheduler": ["/runs", f"/runs/{term['run']}", "/runs/compare"],
     }
     tried: list[str] = []
@@ -346,7 +357,8 @@ def test_no_form_shows_english_validator_text(walk: Walk, term: dict[str, Any]) 
     for expected in ("post /login", "post /account/password", "post /students/new", "post /students/{id}/edit",
                      "post /openings/new", "post /openings/{id}/edit", "post /lecturers/new", "post /runs",
                      "post /runs/{id}/fork", "post /placements/{id}/agreement", "post /placements/{id}/withdraw",
-                     "get /students", "post /students/import", "post /openings/import", "post /lecturers/import"):
+                     "get /students", "post /students/import", "post /course-needs/new", "post /openings/import",
+                     "post /lecturers/import"):
         assert expected in done, (expected, sorted(done))
     assert problems == [], "\n".join(problems)
     fixed = sorted(key for key, found in known.items() if key in done and not found)
