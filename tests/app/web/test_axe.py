@@ -21,10 +21,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from app.db.engine import make_engine
+from app.db.engine import make_engine, make_session_factory
 from app.db.models import Actor, CourseNeed, Lecturer, Opening, Placement, PlacementStatus, Program, Student
 from app.main import create_app
+from app.security import SYSTEM
 from app.settings import Settings
+from tests.app.web.conftest import TERM
 from tests.support.browser import ARTIFACTS, CHROMIUM, ROOT, Site, chromium, demo_site, new_page, sign_in
 from tests.support.routes import served_routes
 
@@ -53,6 +55,8 @@ EXCLUDED = {
     "/course-needs/export": "a CSV/XLSX download, not a page",
     "/placements/export": "a CSV/XLSX download, not a page",
     "/{kind}/import/template": "an empty spreadsheet to fill in (a download), not a page",
+    "/partnerships/{partnership_id}/report.xlsx": "an XLSX download, not a page",
+    "/alliances/{alliance_id}/report.xlsx": "an XLSX download, not a page",
     "/runs/{run_id}/status": "an htmx fragment of /runs/{run_id}, checked inside that page",
     "/occupations/suggest": "an htmx fragment of the opening form, checked inside /openings/{id}/edit "
                             "(an opening with a code shows it)",
@@ -226,7 +230,30 @@ def _answer_one(walk: Walk, run_id: int) -> dict[str, int]:
     finally:
         engine.dispose()
     assert hr in walk.site.by_actor, "the enterprise of an accepted placement has no demo user"
-    return {"accepted": accepted[0], "offered": offered[0], "hr": hr, "opening": opening, "lecturer": lecturer or 0}
+    return {"accepted": accepted[0], "offered": offered[0], "hr": hr, "opening": opening, "lecturer": lecturer or 0,
+            "enterprise": accepted[3]}
+
+
+def _partners(site: Site, college: int, enterprise: int, program: int) -> dict[str, int]:
+    """A partnership of the office's college and HR's enterprise, and an alliance of both (the demo
+    has neither), made through the services as an admin would."""
+    from app.partnership_schemas import AllianceCreate, PartnershipCreate
+    from app.services.partnerships import AllianceService, PartnershipService
+
+    engine = make_engine(site.database)
+    try:
+        with make_session_factory(engine).begin() as session:
+            partnership = PartnershipService(session, SYSTEM).propose(PartnershipCreate.model_validate({
+                "name": "无障碍检查合作项目", "college_id": college, "enterprise_id": enterprise,
+                "program_ids": [program], "forms": ["internship_base"],
+                "terms": [{"term": TERM, "reserved_seats": 1}]}))
+            alliance = AllianceService(session, SYSTEM).create(AllianceCreate.model_validate({
+                "name": "无障碍检查联盟", "college_ids": [college], "enterprise_ids": [enterprise],
+                "scheduler_actor_id": site.actors["scheduler"]}))
+            session.flush()
+            return {"partnership": partnership.id, "alliance": alliance.id}
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -240,6 +267,7 @@ def term(walk: Walk) -> dict[str, Any]:
     started = time.perf_counter()
     run_id, _ = _run_and_publish(walk)
     ids = {**_ids(walk.site), **_answer_one(walk, run_id), "run": run_id}
+    ids |= _partners(walk.site, ids["college"], ids["enterprise"], ids["program"])
     walk.timed("run, publish, answer", started)
     return ids
 
@@ -267,6 +295,9 @@ def test_every_page_passes_axe_at_both_widths(walk: Walk, term: dict[str, Any]) 
         Visit(office, f"/course-needs/{ids['need']}", "office-course-need"),
         Visit(office, f"/course-needs/{ids['need']}/edit", "office-course-need-edit"),
         Visit(office, "/notifications", "office-notifications"),
+        Visit(office, "/partnerships", "office-partnerships"),
+        Visit(office, f"/partnerships/{ids['partnership']}", "office-partnership"),
+        Visit(office, "/partner-recommendations", "office-partner-recommendations"),
         Visit(office, "/account/password", "office-password"),
         Visit(hr, "/dashboard", "hr-dashboard"),
         Visit(hr, "/openings", "hr-openings"),
@@ -277,9 +308,12 @@ def test_every_page_passes_axe_at_both_widths(walk: Walk, term: dict[str, Any]) 
         Visit(hr, "/lecturers/new", "hr-lecturer-new"),
         Visit(hr, "/placements", "hr-placements"),
         Visit(hr, "/interns", "hr-interns"),
+        Visit(hr, "/partnerships", "hr-partnerships"),
         Visit(hr, "/lecturers/placements", "hr-lecturer-placements"),
         Visit(hr, "/notifications", "hr-notifications"),
         Visit("scheduler", "/runs", "scheduler-runs"),
+        Visit("scheduler", "/alliances", "scheduler-alliances"),
+        Visit("scheduler", f"/alliances/{ids['alliance']}", "scheduler-alliance"),
         Visit("scheduler", f"/runs/compare?ids={run_id}", "scheduler-compare"),
         Visit("scheduler", f"/runs/{run_id}", "scheduler-run-published"),
         Visit("admin", "/runs", "admin-runs"),
@@ -318,10 +352,10 @@ def test_no_form_shows_english_validator_text(walk: Walk, term: dict[str, Any]) 
         "anonymous": ["/login"],
         office: ["/students", "/students/new", f"/students/{term['student']}/edit", "/placements?status=accepted",
                  f"/placements/{term['accepted']}/withdraw", "/account/password", "/dashboard", "/course-needs",
-                 "/course-needs/new", f"/course-needs/{term['need']}/edit"],
+                 "/course-needs/new", f"/course-needs/{term['need']}/edit", "/partnerships"],
         hr: ["/openings", "/openings/new", f"/openings/{term['opening']}/edit", "/lecturers", "/lecturers/new",
              "/placements", "/interns", "/lecturers/placements"],
-        "scheduler": ["/runs", f"/runs/{term['run']}", "/runs/compare"],
+        "scheduler": ["/runs", f"/runs/{term['run']}", "/runs/compare", f"/alliances/{term['alliance']}"],
     }
     tried: list[str] = []
     done: set[str] = set()
