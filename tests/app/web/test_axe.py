@@ -283,6 +283,7 @@ def test_every_page_passes_axe_at_both_widths(walk: Walk, term: dict[str, Any]) 
         Visit(office, "/programs", "office-programs"),
         Visit(office, f"/programs/{ids['program']}", "office-program", wait_for="figure.chart"),
         Visit(office, f"/programs/{ids['program']}/matches", "office-program-matches"),
+        Visit(office, f"/openings/{ids['opening']}/fit", "office-opening-fit"),
         Visit(office, "/students", "office-students"),
         Visit(office, "/students/new", "office-student-new"),
         Visit(office, f"/students/{ids['student']}/edit", "office-student-edit"),
