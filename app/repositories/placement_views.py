@@ -121,12 +121,13 @@ STUDENT_SORTS = ("student_no", "name", "program", "status")
 @dataclass(frozen=True)
 class StudentQuery:
     """What the office's student list asks: text in the number or name, a program, a grade range,
-    a placement status of the student's term (or ``UNPLACED``), the order and the page."""
+    a 年级 (year of enrolment), a placement status of the student's term (or ``UNPLACED``), the order and the page."""
 
     q: str = ""
     program_id: int | None = None
     grade_min: float | None = None
     grade_max: float | None = None
+    cohort: int | None = None
     status: str = ""
     sort: str = "student_no"
     descending: bool = False
@@ -157,6 +158,8 @@ class StudentDirectoryRepository:
             where.append(Student.grade >= query.grade_min)
         if query.grade_max is not None:
             where.append(Student.grade <= query.grade_max)
+        if query.cohort is not None:
+            where.append(Student.cohort == query.cohort)
         if query.status == UNPLACED:
             where.append(Placement.id.is_(None))
         elif query.status:
@@ -180,10 +183,11 @@ class StudentDirectoryRepository:
         key = keys.get(query.sort, Student.student_no)
         order = [key.desc() if query.descending else key.asc(), Student.student_no, Student.id]
         columns: list[Any] = [Student.id, Student.student_no, Student.name, Program.id, Program.name, Program.term,
-                   Student.grade, Student.skills, Placement.id, Placement.status, Opening.id, Opening.title,
-                   Enterprise.name]
+                              Student.grade, Student.cohort, Student.skills, Placement.id, Placement.status,
+                              Opening.id, Opening.title, Enterprise.name]
         stmt = self._from(*columns).where(*where).order_by(*order).limit(query.limit).offset(query.offset)
-        names = ("id", "student_no", "name", "program_id", "program", "term", "grade", "skills", "placement_id",
+        names = ("id", "student_no", "name", "program_id", "program", "term", "grade", "cohort", "skills",
+                 "placement_id",
                  "status", "opening_id", "opening", "enterprise")
         rows = [dict(zip(names, row, strict=True)) for row in self.session.execute(stmt)]
         total = self.session.scalar(self._from(func.count(Student.id)).where(*where))

@@ -343,3 +343,5 @@ WebIds = Annotated[list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None, Query(ma
 # A grade bound of a list filter (成绩 0–100); empty is no bound.
 WebGradeQuery = Annotated[Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)] | None,
                           BeforeValidator(_blank_is_none), Query()]
+# A 年级 (year of enrolment) filter; empty is every year.
+WebCohortQuery = Annotated[Annotated[int, Field(ge=1950, le=2100)] | None, BeforeValidator(_blank_is_none), Query()]

@@ -29,6 +29,7 @@ from app.web.core import (
     StagedDbDep,
     StagedUserDep,
     UserDep,
+    WebCohortQuery,
     WebGradeQuery,
     WebId,
     WebIdQuery,
@@ -89,9 +90,9 @@ def program_matches(request: Request, program_id: WebId, session: DbDep, user: U
 
 STUDENT_STATUSES = [UNPLACED, *CURRENT_PLACEMENT_STATUSES]
 STUDENT_LISTS = ("skills", "certificates")
-STUDENT_OPTIONAL = ("phone", "email", "grade")
+STUDENT_OPTIONAL = ("phone", "email", "grade", "cohort")
 STUDENT_FIELDS = ("program_id", "student_no", "name", "phone", "email", "skills", "certificates", "grade",
-                  "province", "city")
+                  "cohort", "province", "city")
 
 
 def opening_for_office(request: Request, session: Any, principal: Any, opening_id: int) -> Response:
@@ -132,7 +133,7 @@ def opening_fit(request: Request, opening_id: WebId, session: DbDep, user: UserD
 @router.get("/students")
 def students(request: Request, session: DbDep, user: UserDep, q: Annotated[str, Query(max_length=40)] = "",
              program_id: WebIdQuery = None, grade_min: WebGradeQuery = None, grade_max: WebGradeQuery = None,
-             status: Annotated[str, Query(max_length=20)] = "",
+             cohort: WebCohortQuery = None, status: Annotated[str, Query(max_length=20)] = "",
              sort: Annotated[str, Query(max_length=20)] = "student_no",
              order: Annotated[str, Query(pattern="^(asc|desc)$")] = "asc",
              page: Annotated[int, Query(ge=1, le=10_000)] = 1) -> Response:
@@ -142,12 +143,14 @@ def students(request: Request, session: DbDep, user: UserDep, q: Annotated[str, 
     status = status if status in STUDENT_STATUSES else ""
     sort = sort if sort in STUDENT_SORTS else "student_no"
     query = StudentQuery(q=q.strip(), program_id=program_id, grade_min=grade_min, grade_max=grade_max,
-                         status=status, sort=sort, descending=order == "desc", limit=PAGE, offset=(page - 1) * PAGE)
+                         cohort=cohort, status=status, sort=sort, descending=order == "desc", limit=PAGE,
+                         offset=(page - 1) * PAGE)
     rows, total = PlacementViews(session, principal).students(query)
     programs = ProgramService(session, principal).page(_own_college(principal), limit=200, cursor=None).items
     filters = {"q": q.strip(), "program_id": program_id or "", "status": status,
                "grade_min": "" if grade_min is None else f"{grade_min:g}",
-               "grade_max": "" if grade_max is None else f"{grade_max:g}"}
+               "grade_max": "" if grade_max is None else f"{grade_max:g}",
+               "cohort": "" if cohort is None else str(cohort)}
     return render(request, "office/students.html", {
         "students": rows, "total": total, "page": page, "has_next": page * PAGE < total, "filters": filters,
         "filter_query": urlencode({k: v for k, v in filters.items() if v != ""}), "sort": sort, "order": order,
@@ -161,7 +164,7 @@ def _student_form(row: Student | None) -> dict[str, Any]:
     return {"program_id": str(row.program_id), "student_no": row.student_no, "name": row.name,
             "phone": row.phone or "", "email": row.email or "", "skills": join_list(row.skills),
             "certificates": join_list(row.certificates), "grade": "" if row.grade is None else f"{row.grade:g}",
-            "province": row.province, "city": row.city}
+            "cohort": "" if row.cohort is None else str(row.cohort), "province": row.province, "city": row.city}
 
 
 def _student_page(request: Request, session: Any, principal: Any, row: Student | None, values: dict[str, Any],

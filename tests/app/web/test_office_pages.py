@@ -121,6 +121,28 @@ def test_add_a_student_with_translated_errors_and_nothing_stored_on_refusal(
     assert "n-9" in client.get(created.headers["location"]).text
 
 
+
+def test_the_year_of_enrolment_is_entered_shown_and_filtered(as_user: Login, market: dict[str, Any],
+                                                            session: Session) -> None:
+    client = as_user("college_a")
+    token = csrf_of(client.get("/students/new").text)
+    program = str(market["programs"]["college_a"])
+    bad = client.post("/students/new", data={"csrf_token": token, "program_id": program, "student_no": "y-1",
+                                             "name": "新生", "cohort": "去年"})
+    assert bad.status_code == 422 and 'aria-invalid="true"' in bad.text and "Input should" not in bad.text
+    assert session.scalar(select(func.count(Student.id)).where(Student.student_no == "y-1")) == 0
+    created = client.post("/students/new", data={"csrf_token": token, "program_id": program, "student_no": "y-1",
+                                                 "name": "新生", "cohort": "2024级"}, follow_redirects=False)
+    assert created.status_code == 303, created.text
+    assert session.scalars(select(Student.cohort).where(Student.student_no == "y-1")).one() == 2024
+    listed = client.get("/students?cohort=2024")
+    assert _numbers(listed.text) == ["y-1"] and "年级" in listed.text
+    assert _numbers(client.get("/students?cohort=2023").text) == []
+    assert len(_numbers(client.get("/students?cohort=").text)) == 4  # empty: every year
+    assert client.get("/students?cohort=1800").status_code == 422
+    row = session.scalars(select(Student).where(Student.student_no == "y-1")).one()
+    assert 'value="2024"' in client.get(f"/students/{row.id}/edit").text
+
 def test_edit_a_student_never_moves_a_placed_one(as_user: Login, market: dict[str, Any], world: World,
                                                  app_client: TestClient, session: Session,
                                                  session_factory: sessionmaker[Session]) -> None:
