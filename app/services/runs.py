@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -338,7 +338,9 @@ class RunService:
             raise Conflict(f"placement {placement.id} is {placement.status.value}; the agreement can only be "
                            "recorded for an accepted placement",
                            extra={"placement_id": placement.id, "current_status": placement.status.value})
-        if signed_on is not None and signed_on > date.today():
+        # Today where the calendar is furthest ahead (UTC+14): a date the office sees as today, in
+        # any time zone, is never refused, and no later one is accepted.
+        if signed_on is not None and signed_on > (datetime.now(UTC) + timedelta(hours=14)).date():
             raise field_error("signed_on", "an agreement cannot be signed in the future")
         self.ledger.confirm(placement, number=number, signed_on=signed_on)
         return placement

@@ -256,6 +256,8 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         "path": request.url.path,
         "query": request.url.query,
         "tz": request.app.state.settings.timezone,
+        # The office's calendar day, for date fields that default to today (an agreement signed now).
+        "today": datetime.now(ZoneInfo(request.app.state.settings.timezone)).date().isoformat(),
         **(context or {}),
     }
     html = stack_tables(env.get_template(template).render(values))

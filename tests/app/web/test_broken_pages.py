@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
 
@@ -132,10 +134,14 @@ def test_the_office_answers_a_term_on_its_placements_page(as_user: Login, market
     assert confirm.status_code == 200 and "确定拒绝该安排" in confirm.text
     declined = client.post(f"/placements/{second}/decline", data={"csrf_token": token}, follow_redirects=False)
     assert declined.headers["location"] == f"/placements#placement-{second}"
+    # The signing day defaults to today in China, which the service accepts even while UTC is still
+    # on the day before (00:00–08:00 UTC).
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    assert f'name="signed_on" type="date" value="{today}" max="{today}"' in client.get("/placements").text
     signed = client.post(f"/placements/{first}/agreement",
-                         data={"csrf_token": token, "number": "XY-42", "signed_on": "2026-11-30"},
+                         data={"csrf_token": token, "number": "XY-42", "signed_on": today},
                          follow_redirects=True)
-    assert "XY-42" in signed.text and "2026-11-30" in signed.text
+    assert "XY-42" in signed.text and today in signed.text
     no_reason = client.post(f"/placements/{first}/withdraw", data={"csrf_token": token, "reason": " "})
     assert no_reason.status_code == 422 and "此项为必填" in no_reason.text
     ended = client.post(f"/placements/{first}/withdraw", data={"csrf_token": token, "reason": "学生转学"},
