@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from app.db.models import CURRENT_PLACEMENT_STATUSES, EducationLevel, Lecturer, Opening, PlacementStatus, Role
-from app.errors import Forbidden, NotScorable, PreconditionFailed, Unprocessable
+from app.errors import Conflict, Forbidden, NotScorable, PreconditionFailed, Unprocessable
 from app.schemas import LecturerCreate, LecturerUpdate, OpeningCreate, OpeningUpdate
 from app.services.catalog_queries import search_occupations
 from app.services.matching import MatchService
@@ -32,6 +32,7 @@ from app.web.core import (
     require,
 )
 from app.web.forms import field_errors, form_values, join_list
+from app.web.messages import service_message
 from app.web.office import ModeForm, export_kind, import_file, opening_for_office
 
 router = APIRouter(route_class=WebRoute, dependencies=[Depends(check_csrf)], include_in_schema=False)
@@ -39,7 +40,7 @@ router = APIRouter(route_class=WebRoute, dependencies=[Depends(check_csrf)], inc
 HR = (Role.ENTERPRISE_HR,)
 LEVELS = [level.value for level in EducationLevel]
 OPENING_LISTS = ("required_skills", "eligible_major_codes")
-OPENING_OPTIONAL = ("occupation_code", "period_start", "period_end", "post_headcount")
+OPENING_OPTIONAL = ("code", "occupation_code", "period_start", "period_end", "post_headcount")
 LECTURER_LISTS = ("topics", "available_slots", "cities")
 
 
@@ -54,13 +55,21 @@ def _own(principal: Any) -> dict[str, Any]:
     return {"enterprise_id": principal.enterprise_id} if principal.enterprise_id else {}
 
 
+def _code_taken(exc: Conflict, request: Request) -> dict[str, str]:
+    """The one conflict an opening's own fields can cause: its code (岗位编号) is another opening's."""
+    if exc.code != "opening_code_taken":
+        raise exc
+    return {"code": service_message(gettext_of(request), exc)}
+
+
 def _opening_form(row: Opening | None) -> dict[str, Any]:
     """Field values of an opening as the form shows them."""
     if row is None:
-        return {"title": "", "description": "", "required_skills": "", "occupation_code": "", "seats": "1",
+        return {"code": "", "title": "", "description": "", "required_skills": "", "occupation_code": "", "seats": "1",
                 "province": "", "city": "", "term": "", "period_start": "", "period_end": "",
                 "eligible_levels": [], "eligible_major_codes": "", "post_headcount": "", "version": ""}
-    return {"title": row.title, "description": row.description, "required_skills": join_list(row.required_skills),
+    return {"code": row.code or "", "title": row.title, "description": row.description,
+            "required_skills": join_list(row.required_skills),
             "occupation_code": row.occupation_code or "", "seats": str(row.seats), "province": row.province,
             "city": row.city, "term": row.term, "period_start": row.period_start or "",
             "period_end": row.period_end or "", "eligible_levels": list(row.eligible_levels or []),
@@ -113,6 +122,10 @@ async def create_opening(request: Request, session: DbDep, user: UserDep) -> Res
             "opening": None, "values": _submitted(form), "levels": LEVELS,
             "errors": field_errors(exc, gettext_of(request)),
             "conflict": None}, status_code=422)
+    except Conflict as exc:
+        return render(request, "hr/opening_form.html", {
+            "opening": None, "values": _submitted(form), "levels": LEVELS,
+            "errors": _code_taken(exc, request), "conflict": None}, status_code=409)
     flash(request, "ok", gettext_of(request).gettext("Opening created."))
     return redirect(f"/openings/{row.id}")
 
@@ -170,6 +183,10 @@ async def update_opening(request: Request, opening_id: WebId, session: DbDep, us
             "opening": current, "values": _submitted(form), "levels": LEVELS,
             "errors": field_errors(exc, gettext_of(request)),
             "conflict": None}, status_code=422)
+    except Conflict as exc:
+        return render(request, "hr/opening_form.html", {
+            "opening": service.get(opening_id), "values": _submitted(form), "levels": LEVELS,
+            "errors": _code_taken(exc, request), "conflict": None}, status_code=409)
     flash(request, "ok", gettext_of(request).gettext("Opening saved."))
     return redirect(f"/openings/{row.id}")
 

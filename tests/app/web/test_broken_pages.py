@@ -8,7 +8,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from app.db.models import Opening
 from tests.app.web.conftest import TERM, csrf_of
 
 Login = Callable[[str], TestClient]
@@ -31,6 +34,25 @@ def test_an_opening_with_only_the_required_fields_shows_its_page(as_user: Login,
     assert response.status_code == 200, response.text[response.text.find("<main"):][:1500]
     assert "实习生" in response.text
 
+
+
+def test_hr_gives_an_opening_its_own_code_and_a_taken_code_is_marked(as_user: Login, market: dict[str, Any],
+                                                                    session: Session) -> None:
+    client = as_user("enterprise_a")
+    token = csrf_of(client.get("/openings/new").text)
+    base = {"csrf_token": token, "title": "运维实习生", "seats": "2", "province": "贵州", "city": "贵阳", "term": TERM}
+    made = client.post("/openings/new", data={**base, "code": " OPS-01 "}, follow_redirects=False)
+    assert made.status_code == 303, made.text[:500]
+    row = session.scalars(select(Opening).where(Opening.code == "OPS-01")).one()
+    assert row.title == "运维实习生"
+    before = session.scalar(select(func.count(Opening.id)))
+    taken = client.post("/openings/new", data={**base, "title": "另一个岗位", "code": "OPS-01"})
+    assert taken.status_code == 409
+    assert "本企业已有岗位编号为 OPS-01 的岗位。" in taken.text
+    assert 'id="f-code"' in taken.text and 'aria-invalid="true"' in taken.text
+    assert session.scalar(select(func.count(Opening.id))) == before
+    edit = client.get(f"/openings/{row.id}/edit")
+    assert 'value="OPS-01"' in edit.text
 
 def test_a_new_opening_for_the_programs_level_is_not_marked_ineligible(as_user: Login, market: dict[str, Any]) -> None:
     client = as_user("enterprise_a")
