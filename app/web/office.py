@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
@@ -374,10 +375,16 @@ def unplaced(request: Request, session: DbDep, user: UserDep) -> Response:
     return render(request, "office/unplaced.html", {"rows": PlacementViews(session, principal).unplaced()})
 
 
+_COURSE_NEED_PAGE = re.compile(r"^/course-needs/[0-9]{1,10}$")
+
+
 def _list_url(back: str) -> str:
-    # Only a page of this list (its filters and page number), never another site or page.
+    # Only a page of this list (its filters and page number) or the course need whose lecturer was
+    # answered, never another site or page.
     if back.startswith("/placements") and not back.startswith("/placements/") and "//" not in back:
         return back.split("#", 1)[0]
+    if _COURSE_NEED_PAGE.match(back):
+        return back
     return "/placements"
 
 

@@ -297,6 +297,25 @@ def test_course_needs_new_edit_import_and_the_lecturer_placed(as_user: Login, ma
     assert page.status_code == 200 and 'id="current-lecturer">赵工' in page.text and "高级工程师" in page.text
     assert "Lecturers placed on this course" in client.get(f"/course-needs/{need.id}",
                                                            headers={"Accept-Language": "en"}).text
+    # The office answers the lecturer on the need's own page and comes back to that row.
+    placement = session.scalars(select(Placement).where(Placement.course_need_id == need.id)).one()
+    token = csrf_of(page.text)
+    back = f"/course-needs/{need.id}"
+    accepted = client.post(f"/placements/{placement.id}/accept", data={"csrf_token": token, "back": back},
+                           follow_redirects=False)
+    assert accepted.headers["location"] == f"{back}#placement-{placement.id}"
+    session.expire_all()
+    assert session.get(Placement, placement.id).status == PlacementStatus.ACCEPTED  # type: ignore[union-attr]
+    signed = client.post(f"/placements/{placement.id}/agreement",
+                         data={"csrf_token": token, "back": back, "number": "JS-7"}, follow_redirects=True)
+    session.expire_all()
+    row = session.get(Placement, placement.id)
+    assert row is not None and (row.status, row.agreement_no) == (PlacementStatus.CONFIRMED, "JS-7")
+    assert signed.url.path == back and f'id="placement-{placement.id}"' in signed.text
+    assert 'class="badge confirmed">已签协议' in signed.text
+    # Only a course need's own page is a place to come back to, never another site or page.
+    assert office._list_url(back) == back
+    assert [office._list_url(b) for b in ("//evil.example", f"{back}/edit", "/course-needs/x")] == ["/placements"] * 3
     # Another college sees neither the need nor its lecturer.
     other = as_user("college_b")
     assert other.get(f"/course-needs/{need.id}").status_code == 404
