@@ -22,6 +22,7 @@ from pydantic import (
 
 from app.data import normalise_province
 from app.db.models import EducationLevel
+from app.terms import normalise_term
 from app.text_guard import MESSAGE as TEXT_MESSAGE
 from app.text_guard import has_control_characters
 
@@ -34,7 +35,9 @@ OptionalShort = Annotated[str, StringConstraints(strip_whitespace=True, max_leng
 Province = Annotated[ShortName, AfterValidator(normalise_province)]
 OptionalProvince = Annotated[OptionalShort, AfterValidator(normalise_province)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20_000)]
-Term = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9A-Za-z_\-]{1,20}$")]
+# 2027年春季学期, Spring 2027 and 2027-spring name one term, on every input path (app/terms.py).
+Term = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9A-Za-z_\-]{1,20}$"),
+                 BeforeValidator(normalise_term)]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Tags = Annotated[list[Tag], Field(max_length=200)]
 # A teaching slot: weekday and period, e.g. "mon1", "thu10".

@@ -7,7 +7,6 @@ status the API would return.
 
 from __future__ import annotations
 
-import re
 import secrets
 from collections.abc import Callable, Coroutine, Iterator
 from datetime import UTC, datetime
@@ -31,6 +30,7 @@ from app.errors import ChanjiaoError, Forbidden, Unprocessable
 from app.schemas import MAX_ID
 from app.security import Principal
 from app.services.users import LiveSession, SignedIn, live_session, touch_session
+from app.terms import SEASONS, season_year
 from app.text_guard import first_with_control_characters
 from app.web.forms import error_links
 from app.web.i18n import COOKIE, Gettext, choose_locale
@@ -66,18 +66,16 @@ def local_time(value: datetime | None, zone: str) -> str:
 env.filters["localtime"] = local_time
 env.globals["error_links"] = error_links
 
-_TERM = re.compile(r"^(\d{4})[-_ ]?(spring|summer|autumn|fall|winter)$", re.IGNORECASE)
-_SEASONS = {"spring": ("春季", "Spring"), "summer": ("夏季", "Summer"), "autumn": ("秋季", "Autumn"),
-            "fall": ("秋季", "Autumn"), "winter": ("冬季", "Winter")}
 
 
 def term_label(term: str, locale: str) -> str:
     """A term as people say it: 2027-spring is 2027年春季学期 (Spring 2027); other spellings as written."""
-    found = _TERM.match(term or "")
-    if not found:
+    parts = season_year(term or "")
+    if parts is None:
         return term
-    zh, en = _SEASONS[found.group(2).lower()]
-    return f"{found.group(1)}年{zh}学期" if locale.startswith("zh") else f"{en} {found.group(1)}"
+    year, season = parts
+    zh, en = SEASONS[season]
+    return f"{year}年{zh}学期" if locale.startswith("zh") else f"{en} {year}"
 
 
 env.filters["term_label"] = term_label

@@ -96,7 +96,7 @@ def test_the_run_form_marks_its_fields_in_chinese(as_user: Login, market: dict[s
     client = as_user("scheduler")
     token = csrf_of(client.get("/runs").text)
     response = client.post("/runs", data={"csrf_token": token, "kind": "internship", "mode": "optimal",
-                                          "term": "2027 春季", "time_limit_s": "0"})
+                                          "term": "明年春季", "time_limit_s": "0"})
     assert response.status_code == 422
     # Before: "请修改标出的字段" with nothing marked, and the raw regex in English.
     assert response.text.count('aria-invalid="true"') == 2, response.text
