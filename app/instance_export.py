@@ -39,6 +39,10 @@ def write_internship_instance(directory: Path, problem: InternshipProblem, param
               if c != UNLIMITED]
     if capped:
         _write_csv(directory / "enterprises.csv", ["id", "max_interns"], capped)
+    if problem.reservations:
+        # Seats a partnership holds for its programs: without them a replay solves another problem.
+        _write_csv(directory / "reservations.csv", ["partnership", "opening", "programs", "seats"],
+                   [(r.partnership, r.opening, ";".join(sorted(r.programs)), r.seats) for r in problem.reservations])
     header = ["student", "opening", "score"]
     columns: list[Any] = [np.asarray(problem.student_ids)[problem.pair_student],
                           np.asarray(problem.opening_ids)[problem.pair_opening],

@@ -34,7 +34,7 @@ from matching.allocation import (
     Quota,
 )
 from matching.allocation.kpis import internship_kpis
-from matching.allocation.problem import NOT_RANKED, UNLIMITED
+from matching.allocation.problem import NOT_RANKED, UNLIMITED, Reservation
 
 
 class InstanceError(ValueError):
@@ -268,6 +268,7 @@ def read_internship_problem(directory: Path, partition_key: str | None = "provin
     n_pairs = len(keys)
     no_rank = np.zeros(n_pairs, dtype=np.int32)
     n_students = len(student_ids)
+    reservations = _read_reservations(directory / "reservations.csv", opening_ids)
     return InternshipProblem(
         student_ids=student_ids,
         student_college=student_college,
@@ -289,7 +290,26 @@ def read_internship_problem(directory: Path, partition_key: str | None = "provin
         pair_opening_rank=candidates.get("opening_rank", no_rank).astype(np.int32),
         student_ranks_given="student_rank" in candidates,
         opening_ranks_given="opening_rank" in candidates,
+        reservations=reservations,
     )
+
+
+def _read_reservations(path: Path, opening_ids: tuple[str, ...]) -> tuple[Reservation, ...]:
+    """Seats held for partner programs (optional file): partnership, opening, programs (a;b), seats."""
+    if not path.exists():
+        return ()
+    table = read_table(path, [("partnership", "str"), ("opening", "str"), ("programs", "str"), ("seats", "int")])
+    _lookup(path, "opening", table["opening"], opening_ids, "opening")
+    out = []
+    for row, (name, opening, programs, seats) in enumerate(zip(table["partnership"], table["opening"],
+                                                               table["programs"], table["seats"], strict=True)):
+        names = frozenset(p.strip() for p in str(programs).split(";") if p.strip())
+        if not names:
+            raise InstanceError(f"{path.name}, row {row + 2}, column programs: no program (use e.g. p1;p2)")
+        if int(seats) < 1:
+            raise InstanceError(f"{path.name}, row {row + 2}, column seats: must be at least 1, got {int(seats)}")
+        out.append(Reservation(partnership=str(name), opening=str(opening), programs=names, seats=int(seats)))
+    return tuple(out)
 
 
 def _slots(path: Path, column: str, values: np.ndarray[Any, Any], slot_index: dict[str, int]) -> tuple[

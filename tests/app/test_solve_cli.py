@@ -223,3 +223,21 @@ def test_unknown_executor_is_refused_by_name(runner: CliRunner, tmp_path: Path) 
     assert result.exit_code == 2
     assert "key executor: 'dask' is not 'inline', 'process' or 'ray'" in " ".join(result.output.split())
     assert not (tmp_path / "out").exists()
+
+
+def test_reserved_seats_travel_with_an_instance(runner: CliRunner, tmp_path: Path) -> None:
+    instance = _instance(tmp_path)
+    # Both seats of op-sz-data held for the 物联网 program: the 大数据 students must go elsewhere.
+    (instance / "reservations.csv").write_text(
+        "partnership,opening,programs,seats\n订单班,op-sz-data,510102-物联网应用技术,2\n", encoding="utf-8")
+    result = solve(runner, instance, tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    placed = dict(line.split(",")[:2] for line in
+                  (tmp_path / "out" / "placements.csv").read_text(encoding="utf-8").splitlines()[1:])
+    at_data = sorted(s for s, o in placed.items() if o == "op-sz-data")
+    assert at_data == ["stu-003"]  # the only 物联网 student with op-sz-data among their candidates
+    (instance / "reservations.csv").write_text(
+        "partnership,opening,programs,seats\n订单班,op-nowhere,510102-物联网应用技术,2\n", encoding="utf-8")
+    refused = solve(runner, instance, tmp_path / "out2")
+    assert refused.exit_code == 2
+    assert "reservations.csv, row 2, column opening: unknown opening 'op-nowhere'" in " ".join(refused.output.split())
