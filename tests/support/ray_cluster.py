@@ -109,7 +109,7 @@ class Cluster:
         # Ray's sockets live under its temp dir, and a socket path must stay under 108 bytes.
         self.temp_dir = Path(tempfile.mkdtemp(prefix="cjray-", dir="/tmp"))
 
-    def start(self, timeout_s: float = 60) -> None:
+    def start(self, timeout_s: float = 180) -> None:
         ray = str(VENV_BIN / "ray")
 
         def node_options() -> list[str]:
@@ -122,18 +122,22 @@ class Cluster:
         head = [ray, "start", "--head", "--node-ip-address=127.0.0.1", f"--port={self.port}",
                 "--include-dashboard=false", f"--temp-dir={self.temp_dir}", *node_options()]
         second = [ray, "start", f"--address={self.address}", *node_options()]
+        # The second node joins a head that is up: started together, on a loaded machine it gave up
+        # on the head before the head listened, and the cluster never formed.
         for n, command in enumerate((head, second)):
             log = (self.workdir / f"node{n}.log").open("wb")
             self.nodes.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=self.env,
                                                start_new_session=True))
-        self._wait_for("node0.log", timeout_s)
-        self._wait_for("node1.log", timeout_s)
+            self._wait_for(f"node{n}.log", timeout_s)
 
     def _wait_for(self, log: str, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
         while b"Ray runtime started" not in (self.workdir / log).read_bytes():
             if any(node.poll() is not None for node in self.nodes) or time.monotonic() > deadline:
-                raise RuntimeError(f"Ray node did not start: {(self.workdir / log).read_text(errors='replace')}")
+                logs = {path.name: path.read_text(errors="replace")[-2000:]
+                        for path in sorted(self.workdir.glob("node*.log"))}
+                exits = [node.poll() for node in self.nodes]
+                raise RuntimeError(f"Ray node did not start (exit codes {exits}): {logs}")
             time.sleep(0.1)
 
     @property
