@@ -64,6 +64,9 @@ def loopback_up() -> None:
 def cluster_env() -> dict[str, str]:
     """Environment of the nodes and their drivers: no usage reports, one token for this cluster."""
     env = dict(os.environ)
+    # A private local runtime (app/executors.py) sets this to 0 in its process to stay on loopback;
+    # inherited by the nodes started here, it makes a second node refuse to join.
+    env.pop("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", None)
     env.update(RAY_USAGE_STATS_ENABLED="0", RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=secrets.token_hex(32),
                PYTHONUNBUFFERED="1")
     return env
