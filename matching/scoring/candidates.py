@@ -4,27 +4,28 @@ The student↔opening log-odds split into a part shared by all students of one p
 (text similarity, catalogue relations, history, level, cooperation: ``base[p, o]``), a geographic
 part shared by all of them who live in the same city (``geo[c, o]``), and a small student part
 (skill coverage, preference, grade).  Students are grouped by (program, city, province); for a
-group, ``a = base + geo`` is one vector over openings, the skill term is bounded by
-``[min(0, w_skill), max(0, w_skill)]`` and preferences are known explicitly.  The k-th largest
-lower bound ``L`` of the group's scores is therefore a floor for every student's k-th best, and
-only openings whose upper bound reaches ``L`` (plus the students' ranked openings) can enter any
-top k.  Those candidates — typically the same-city openings and the strongest fits elsewhere —
-are scored exactly with every feature; the result equals scoring all pairs.  Work and memory grow
-with students × candidates, never students × openings.
+group, ``u = base + geo`` is one vector over openings.  Each member's exact scores at the k
+openings with the largest ``u`` give a floor for their k-th best; an opening can beat it only if
+``u`` plus the largest possible skill term reaches it, and for a member who shares no skill with
+it only if ``u`` alone does.  So the members are scored exactly at those k openings, at their own
+ranked openings, at the near-ties and, elsewhere, only where they have a skill the opening
+requires; identical postings beyond the k-th of their kind are never scored (they lose every tie).
+The result equals scoring all pairs; work and memory grow with students × candidates, never
+students × openings.
 
 "Exactly" is meant bit for bit: a pair's log-odds is the float ``features.student_opening_logit``
 defines (one fixed order of the rounded additions: the program part, then the student part), the
 vectorised code performs the same additions in the same order, and ties are equal floats, broken
 by the lower opening index.  The pruning bounds carry a margin far above rounding error, so a
-pruned pair is beaten strictly by k others in floating point too (proofs at ``_sparse_program``
-and ``_dense_candidates``).
+pruned pair is beaten strictly by k others in floating point too (the proof is at ``_group_top``).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from itertools import pairwise
 
 import numpy as np
 import scipy.sparse as sp
@@ -186,13 +187,18 @@ def top_k_openings_per_student(
     r_rows: list[int] = []
     r_cols: list[int] = []
     n_req = np.ones(n_open)  # required skills per opening (1 where none: the count is then 0 anyway)
+    req_bounds = [0]
     for j, o in enumerate(ops):
         req = {normalize(x).strip() for x in o.required_skills} - {""}
         n_req[j] = max(1, len(req))
+        req_bounds.append(req_bounds[-1] + len(req))
         for sk in req:
             r_rows.append(j)
             r_cols.append(skill_tab.setdefault(sk, len(skill_tab)))
     n_skills = max(1, len(skill_tab))
+    kinds: dict[tuple[int, ...], int] = {}
+    skill_set = np.array([kinds.setdefault(tuple(sorted(r_cols[a:b])), len(kinds))
+                          for a, b in pairwise(req_bounds)], dtype=np.int64)
     # Binary skills × openings: a student's row times it counts the required skills they have; the
     # share is then count / required, one division, exactly as ``share_covered`` computes it.
     req_t = sp.csr_matrix((np.ones(len(r_rows)), (r_cols, r_rows)), shape=(n_skills, n_open))
@@ -314,12 +320,11 @@ def top_k_openings_per_student(
     for (pid, g_city, g_prov), members in groups.items():
         by_program[pid].append((g_city, g_prov, members))
 
-    # With non-negative student-level weights (always true of the priors) a faster exact path
-    # applies: every student term is sparse and only raises scores (see _sparse_program).
-    sparse_ok = min(w_city, w_prov, w_skill, w_pref) >= 0.0
     no_cols = np.zeros(0, dtype=np.int64)
     city_open = {c: np.flatnonzero(o_city == c) for c in range(len(city_tab))}
     prov_open = {r: np.flatnonzero(o_prov == r) for r in range(len(prov_tab))}
+    skill_on = w_skill != 0.0 and req_t.nnz > 0
+    req_csc = req_t.tocsc()  # column slices of the required skills, per group
 
     def geo_columns(g_city: int, g_prov: int) -> tuple[np.ndarray, np.ndarray]:
         """Openings in the group's city, and in its province but another city (as geo_values)."""
@@ -341,79 +346,32 @@ def top_k_openings_per_student(
                         vals.append(w_pref * (1.0 / rank))
         return np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64), np.array(vals, dtype=np.float64)
 
-    def skill_terms(members: Sequence[int], cols: np.ndarray | None = None) -> sp.csr_matrix:
-        """members × openings (or × ``cols``): ``w_skill · share``, stored where the share is > 0."""
-        have = _skill_rows([students[i] for i in members], skill_lookup, n_skills)
-        counts = sp.csr_matrix(have @ (req_t if cols is None else req_t[:, cols]))
-        counts.data = w_skill * (counts.data / (n_req if cols is None else n_req[cols])[counts.indices])
-        return counts
-
     for start in range(0, len(prog_ids), _PROGRAM_CHUNK):
         chunk = prog_ids[start : start + _PROGRAM_CHUNK]
         base = program_rows(chunk)
         for r_i, pid in enumerate(chunk):
             p_row = base[r_i]
-            if sparse_ok:
-                members = [i for _, _, ms in by_program[pid] for i in ms]
-                geo_rows: list[np.ndarray] = []
-                geo_cols: list[np.ndarray] = []
-                geo_vals: list[np.ndarray] = []
-                m0 = 0
-                for g_city, g_prov, ms in by_program[pid]:
-                    in_city, in_prov = geo_columns(g_city, g_prov)
-                    cols = np.concatenate([in_city, in_prov])
-                    vals = np.concatenate([np.full(in_city.size, w_city), np.full(in_prov.size, w_prov)])
-                    geo_rows.append(np.repeat(np.arange(m0, m0 + len(ms)), cols.size))
-                    geo_cols.append(np.tile(cols, len(ms)))
-                    geo_vals.append(np.tile(vals, len(ms)))
-                    m0 += len(ms)
-                shape = (len(members), n_open)
-                # Student part, entrywise in the canonical order: (geo + skill) + preference.
-                extra = sp.csr_matrix(
-                    (np.concatenate(geo_vals), (np.concatenate(geo_rows), np.concatenate(geo_cols))), shape=shape
-                )
-                if w_skill != 0.0 and req_t.nnz:
-                    extra = sp.csr_matrix(extra + skill_terms(members))
-                q_rows, q_cols, q_vals = pref_pairs(members)
-                if w_pref != 0.0 and q_rows.size:
-                    extra = sp.csr_matrix(extra + sp.csr_matrix((q_vals, (q_rows, q_cols)), shape=shape))
-                grades = w_grade * np.array([grade_value(students[i].grade) for i in members])
-                rows_k, cols_k, z_k, n_scored = _sparse_program(p_row, extra, grades, kk)
-                scored += n_scored
-                out_s.append(np.asarray(members, dtype=np.int64)[rows_k])
-                out_o.append(o_idx[cols_k])
-                out_z.append(z_k)
-                continue
             for g_city, g_prov, members in by_program[pid]:
                 in_city, in_prov = geo_columns(g_city, g_prov)
                 geo = np.zeros(n_open)
                 geo[in_city] = w_city
                 geo[in_prov] = w_prov
-                q_rows, q_cols, q_vals = pref_pairs(members)
-                grades = w_grade * np.array([grade_value(students[i].grade) for i in members])
-                cand = _dense_candidates(p_row + geo, w_skill, w_pref if q_rows.size else 0.0, grades, kk,
-                                         abs(w_city) + abs(w_prov))
-                if q_rows.size:
-                    cand = np.union1d(cand, q_cols)
-                # Student part in the canonical order: ((geo + skill) + preference) + grade.
-                s_part = np.repeat(geo[cand][None, :], len(members), axis=0)
-                if w_skill != 0.0 and req_t.nnz:
-                    s_part += skill_terms(members, cand).toarray()
-                if w_pref != 0.0 and q_rows.size:
-                    pos = np.searchsorted(cand, q_cols)
-                    np.add.at(s_part, (q_rows, pos), q_vals)  # one term per (student, opening)
-                s_part += grades[:, None]
-                z = p_row[cand][None, :] + s_part
-                scored += z.size
-                top = _top_rows(z, kk)
-                out_s.append(np.repeat(np.asarray(members, dtype=np.int64), top.shape[1]))
-                out_o.append(o_idx[cand[top]].ravel())
-                out_z.append(np.take_along_axis(z, top, axis=1).ravel())
+                group = _Group(
+                    p_row, geo, _skill_rows([students[i] for i in members], skill_lookup, n_skills),
+                    req_csc, n_req, w_skill if skill_on else 0.0, w_pref, *pref_pairs(members),
+                    w_grade * np.array([grade_value(students[i].grade) for i in members]), skill_set)
+                rows_k, cols_k, z_k, n_scored = _group_top(group, kk)
+                scored += n_scored
+                out_s.append(np.asarray(members, dtype=np.int64)[rows_k])
+                out_o.append(o_idx[cols_k])
+                out_z.append(z_k)
 
     s_all = np.concatenate(out_s)
     o_all = np.concatenate(out_o)
     z_all = np.concatenate(out_z)
-    order = np.lexsort((o_all, -z_all, s_all))
+    # Each group's pairs come by member, best first, ties to the lower opening, and a student is in
+    # one group only: a stable sort by student keeps that order within each student.
+    order = np.argsort(s_all, kind="stable")
     return Candidates(
         student_index=s_all[order].astype(np.int32),
         opening_index=o_all[order].astype(np.int32),
@@ -432,83 +390,157 @@ def top_k_openings_per_student(
 _MARGIN = 1e-12
 
 
-def _sparse_program(
-    p: np.ndarray, extra: sp.csr_matrix, grades: np.ndarray, k: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """Exact top k per row of ``p[None, :] + (extra + grades[:, None])`` (``extra`` sparse, ≥ 0).
+@dataclass(frozen=True)
+class _Group:
+    """One group of students (same program, city and province) and its shared vectors."""
 
-    ``p`` is the program part of the log-odds, ``extra`` the student part without the grade term
-    (geo + skill + preference, non-negative), ``grades`` the grade term per row.  Returns (row,
-    column, log-odds) of the k best per row, ties to the lower column, and the number of distinct
-    pairs evaluated.
+    p: np.ndarray  # the program part of the log-odds, per opening
+    geo: np.ndarray  # the group's geo term, per opening
+    have: sp.csr_matrix  # members × skills, binary
+    req: sp.csc_matrix  # skills × openings, binary
+    n_req: np.ndarray  # required skills per opening (≥ 1)
+    w_skill: float  # 0 when no opening requires a skill
+    w_pref: float
+    q_rows: np.ndarray  # (member, opening, preference term) of every ranked opening
+    q_cols: np.ndarray
+    q_vals: np.ndarray
+    grades: np.ndarray  # the grade term per member
+    skill_set: np.ndarray  # per opening, an id of its set of required skills
 
-    Why nothing pruned can be in a row's top k.  Let T be the k columns with the largest ``p`` and
-    ``θ = min p[T]``; the dense block D holds every column with ``p ≥ θ − m``, m = ``_MARGIN`` ·
-    (1 + |θ| + max |grade|) (so T ⊆ D, and every tie or near-tie of θ is in D).  For a row with
-    grade term γ and a column c the score is ``fl(p[c] + fl(e + γ))`` with e = extra[row, c] ≥ 0.
-    Rounding is monotone, so for t ∈ T: ``z(t) ≥ fl(p[t] + γ) ≥ fl(θ + γ)``.  A column c ∉ D with
-    e = 0 scores ``fl(p[c] + γ)`` where the real ``p[c] + γ < θ + γ − m``; since m exceeds four
-    units in the last place of |θ| + |γ|, ``fl(p[c] + γ) < fl(θ + γ)``: all k columns of T beat it
-    strictly, so it is out of the top k whatever the tie-break.  Every other column (in D, or with
-    e > 0) is scored exactly and kept if it reaches the row's k-th best score in D (ties kept); the
-    final sort by (−score, column) over this superset of the true top k returns exactly it.
+    def dense(self, cols: np.ndarray) -> np.ndarray:
+        """members × ``cols`` (sorted) log-odds, in the canonical order p + (((geo + skill) + pref) + grade)."""
+        s_part = np.repeat(self.geo[cols][None, :], self.have.shape[0], axis=0)
+        if self.w_skill != 0.0:
+            counts = (self.have @ self.req[:, cols]).toarray()
+            s_part += self.w_skill * (counts / self.n_req[cols][None, :])  # where nothing is shared: ±0.0
+        if self.w_pref != 0.0 and self.q_rows.size:
+            pos = np.searchsorted(cols, self.q_cols)
+            hit = pos < cols.size
+            hit[hit] = cols[pos[hit]] == self.q_cols[hit]
+            np.add.at(s_part, (self.q_rows[hit], pos[hit]), self.q_vals[hit])  # one term per (member, opening)
+        s_part += self.grades[:, None]
+        z: np.ndarray = self.p[cols][None, :] + s_part
+        return z
+
+    def ranked(self) -> np.ndarray:
+        """The log-odds of every (member, ranked opening) of ``q_rows``/``q_cols``, canonical order."""
+        r, c = self.q_rows, self.q_cols
+        s_part = self.geo[c].copy()
+        if self.w_skill != 0.0:
+            counts = np.asarray(self.have[r].multiply(self.req[:, c].T.tocsr()).sum(axis=1)).ravel()
+            s_part += self.w_skill * (counts / self.n_req[c])
+        if self.w_pref != 0.0:
+            s_part += self.q_vals
+        z: np.ndarray = self.p[c] + (s_part + self.grades[r])
+        return z
+
+    def shared_skills(self, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(member, column, log-odds without a preference term) of every pair at ``cols`` where the
+        member has a skill the opening requires, in the canonical order."""
+        counts = sp.coo_matrix(self.have @ self.req[:, cols])
+        r = counts.row.astype(np.int64)
+        c = cols[counts.col]
+        skill = self.w_skill * (counts.data / self.n_req[c])
+        return r, c, self.p[c] + ((self.geo[c] + skill) + self.grades[r])
+
+    def first_of_kind(self, cols: np.ndarray, k: int, ranked: np.ndarray) -> np.ndarray:
+        """Of ``cols`` (sorted), every column ``ranked`` marks and the ``k`` lowest others of each kind.
+
+        Unranked columns with equal program part, geo term and required skills score equal floats
+        for every member and ties go to the lower column, so the (k+1)-th of a kind is beaten by
+        k of its own kind."""
+        free = cols[~ranked[cols]]
+        if free.size <= k:
+            return cols
+        p, geo, kind = self.p[free], self.geo[free], self.skill_set[free]
+        order = np.lexsort((free, kind, geo, p))
+        p, geo, kind = p[order], geo[order], kind[order]
+        new = np.ones(free.size, dtype=bool)
+        new[1:] = (p[1:] != p[:-1]) | (geo[1:] != geo[:-1]) | (kind[1:] != kind[:-1])
+        starts = np.flatnonzero(new)
+        rank = np.arange(free.size) - starts[np.cumsum(new) - 1]
+        return np.union1d(free[order[rank < k]], cols[ranked[cols]])
+
+
+def _group_top(g: _Group, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Exact top k per member of ``g``: (member, column, log-odds) by member, best first, ties to
+    the lower column, and the number of distinct pairs scored.
+
+    A member's score at column c is ``u[c] + skill + pref + γ`` up to rounding, where u = p + geo
+    is shared by the group, skill ∈ [min(0, w_skill), max(0, w_skill)] is non-zero only where the
+    member has a required skill, pref is 0 unless the member ranked c, γ the member's grade term.
+
+    Why nothing left out can be in a member's top k.  Every member's exact scores at the k columns
+    T with the largest u give a floor f for their top k (the k-th best there).  Each member's own
+    ranked columns are scored exactly.  At any other column c the member scores at most
+    ``u[c] + s + γ`` plus rounding, s = the skill term there (0 without a shared skill, never above
+    max(0, w_skill)).  With ``low = min(f − γ)`` over the members and m = ``_MARGIN`` · (1 + the
+    magnitudes involved), over a thousand times any rounding of these sums, such a column with
+    ``u[c] + max(0, w_skill) < low − m`` is beaten strictly by k columns of T for every member;
+    so is one with ``u[c] < low − m`` for a member who shares no skill with it.  Every remaining
+    pair is scored exactly: the columns with ``u[c] ≥ low − m`` (near-ties of T) for all members,
+    the others only where a skill is shared; pairs below the member's floor are dropped before
+    the final sort, which cannot drop one of the top k.
     """
-    n = p.shape[0]
-    g = extra.shape[0]
-    if k < n:
-        theta = np.partition(p, n - k)[n - k]
-        m = _MARGIN * (1.0 + abs(float(theta)) + float(np.abs(grades).max()))
-        dense_cols = np.flatnonzero(p >= theta - m)
+    u = g.p + g.geo
+    n = u.shape[0]
+    members = g.have.shape[0]
+    if k >= n:
+        cols = np.arange(n)
+        z = g.dense(cols)
+        rows, cols, vals = np.repeat(np.arange(members), n), np.tile(cols, members), z.ravel()
+        n_scored = z.size
     else:
-        dense_cols = np.arange(n)
-    s_dense = extra[:, dense_cols].toarray()
-    s_dense += grades[:, None]
-    dense = p[dense_cols][None, :] + s_dense
-    d = dense_cols.size
-    floor = np.partition(dense, d - k, axis=1)[:, d - k] if d >= k else np.full(g, -np.inf)
-    coo = extra.tocoo()
-    in_dense = np.zeros(n, dtype=bool)
-    in_dense[dense_cols] = True
-    outside = ~in_dense[coo.col]
-    r = coo.row[outside].astype(np.int64)
-    c = coo.col[outside].astype(np.int64)
-    z = p[c] + (coo.data[outside] + grades[r])
-    keep = z >= floor[r]
-    rows = np.concatenate([np.repeat(np.arange(g), d), r[keep]])
-    cols = np.concatenate([np.tile(dense_cols, g), c[keep]])
-    vals = np.concatenate([dense.ravel(), z[keep]])
+        top = np.sort(np.argpartition(-u, k - 1)[:k])
+        z = g.dense(top)
+        floors = np.partition(z, 0, axis=1)[:, 0]  # the k-th best of k columns: the smallest
+        low = float(np.min(floors - g.grades))
+        s_hi = max(0.0, g.w_skill)
+        m = _MARGIN * (1.0 + abs(low) + float(np.abs(u).max()) + s_hi + abs(g.w_pref)
+                       + float(np.abs(g.grades).max()))
+        outside = np.ones(n, dtype=bool)
+        outside[top] = False
+        # The members' own ranked columns outside T, scored for them alone.
+        ranked_pair = outside[g.q_cols]
+        q_r, q_c = g.q_rows[ranked_pair], g.q_cols[ranked_pair]
+        qz = replace(g, q_rows=q_r, q_cols=q_c, q_vals=g.q_vals[ranked_pair]).ranked()
+        ranked_col = np.zeros(n, dtype=bool)
+        ranked_col[q_c] = True
+        near = g.first_of_kind(np.flatnonzero(outside & (u >= low - m)), k, ranked_col)
+        parts_r = [np.repeat(np.arange(members), top.size), q_r]
+        parts_c = [np.tile(top, members), q_c]
+        parts_z = [z.ravel(), qz]
+        n_scored = z.size + qz.size
+        taken = q_r * n + q_c  # pairs already scored with their preference term
+        if near.size:
+            zn = g.dense(near).ravel()
+            r = np.repeat(np.arange(members), near.size)
+            c = np.tile(near, members)
+            n_scored += zn.size
+            fresh = zn >= floors[r]
+            fresh[fresh] = ~np.isin(r[fresh] * n + c[fresh], taken)
+            parts_r.append(r[fresh])
+            parts_c.append(c[fresh])
+            parts_z.append(zn[fresh])
+        if s_hi > 0.0:
+            outside[near] = False
+            reach = g.first_of_kind(np.flatnonzero(outside & (u + s_hi >= low - m)), k, ranked_col)
+            if reach.size:
+                r, c, zs = g.shared_skills(reach)
+                n_scored += zs.size
+                fresh = zs >= floors[r]
+                fresh[fresh] = ~np.isin(r[fresh] * n + c[fresh], taken)
+                parts_r.append(r[fresh])
+                parts_c.append(c[fresh])
+                parts_z.append(zs[fresh])
+        rows, cols, vals = np.concatenate(parts_r), np.concatenate(parts_c), np.concatenate(parts_z)
+        good = vals >= floors[rows]  # the block of T and the ranked pairs; the others are filtered
+        rows, cols, vals = rows[good], cols[good], vals[good]
     order = np.lexsort((cols, -vals, rows))
     rows, cols, vals = rows[order], cols[order], vals[order]
-    starts = np.searchsorted(rows, np.arange(g))
-    first = (np.arange(rows.size) - starts[rows]) < k
-    # Each pair once: the dense block, plus the non-zeros outside it (those inside are in the block).
-    return rows[first], cols[first], vals[first], int(dense.size + r.size)
-
-
-def _dense_candidates(
-    u: np.ndarray, w_skill: float, w_pref: float, grades: np.ndarray, k: int, geo_size: float
-) -> np.ndarray:
-    """Openings that can enter some member's top k when student weights may be negative.
-
-    ``u = p + geo`` is the group's shared part (program part plus its geo term).  A member's score
-    at opening j is ``u_j + skill + pref + γ`` up to rounding, with skill in [s_lo, s_hi] =
-    [min(0, w_skill), max(0, w_skill)], pref 0 unless the member ranked j (ranked openings are
-    added by the caller) and otherwise in [p_lo, ·] with p_lo = min(0, w_pref), γ the member's
-    grade term.  The k openings with the largest u (u ≥ θ, the k-th largest) therefore score at
-    least ``θ + s_lo + p_lo + γ`` for every member, and an unranked j at most ``u_j + s_hi + γ``:
-    if ``u_j + s_hi < θ + s_lo + p_lo − m_j`` it is beaten by k openings for every member.  The
-    margin m_j = ``_MARGIN`` · (1 + |u_j| + |θ| + Σ|weights| + max|γ|) exceeds the rounding of
-    every sum involved (computing u, the scores and this test) by a factor of over a thousand, so
-    the inequality holds strictly in floating point as well.  Returns sorted column indices.
-    """
-    n = u.shape[0]
-    if k >= n:
-        return np.arange(n)
-    s_lo, s_hi, p_lo = min(0.0, w_skill), max(0.0, w_skill), min(0.0, w_pref)
-    theta = float(np.partition(u, n - k)[n - k])
-    spread = 1.0 + abs(theta) + abs(w_skill) + abs(w_pref) + geo_size + float(np.abs(grades).max())
-    m = _MARGIN * (spread + np.abs(u))
-    return np.flatnonzero(u + s_hi >= theta + s_lo + p_lo - m)
+    starts = np.searchsorted(rows, np.arange(members))
+    best = (np.arange(rows.size) - starts[rows]) < k
+    return rows[best], cols[best], vals[best], int(n_scored)
 
 
 def _transform_unique(space: TextSpace, texts: Sequence[str]) -> sp.csr_matrix:
@@ -538,20 +570,3 @@ def _skill_rows(members: Sequence[StudentProfile], table: dict[str, int], n_skil
         rows.extend([m] * len(have))
         cols.extend(have)
     return sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(members), n_skills))
-
-
-def _top_rows(z: np.ndarray, k: int) -> np.ndarray:
-    """Column indices of each row's k largest values; ties at the k-th go to lower columns.
-
-    The columns are candidate positions in ascending opening order, so this is "lower opening
-    index first"; the caller orders the final result.
-    """
-    n = z.shape[1]
-    if k >= n:
-        return np.tile(np.arange(n), (z.shape[0], 1))
-    part = np.argpartition(-z, k - 1, axis=1)[:, :k]
-    kth = np.take_along_axis(z, part, axis=1).min(axis=1)
-    tied = (z >= kth[:, None]).sum(axis=1) > k
-    if tied.any():
-        part[tied] = np.argsort(-z[tied], axis=1, kind="stable")[:, :k]
-    return part
