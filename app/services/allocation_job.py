@@ -71,7 +71,7 @@ from matching.allocation.partnership_hours import HoursCommitment, partnership_h
 from matching.allocation.reservations import Commitment, apply_commitments
 from matching.domain import CourseNeedProfile, LecturerProfile, OpeningProfile, ProgramProfile, StudentProfile
 from matching.scoring import Candidates, Pairing, TextSpace, score_lecturers_for_course, top_k_openings_per_student
-from matching.scoring.candidates import merge_candidates, opening_vectors, scoring_corpus
+from matching.scoring.candidates import OpeningIndex, index_openings, merge_candidates, scoring_corpus
 from matching.scoring.results import Unscorable
 
 PHASES = ("load", "candidates", "solve", "check", "store")
@@ -267,7 +267,7 @@ class CandidateInputs:
     k: int
     context: ScoringContext
     space: TextSpace | None
-    opening_vectors: Any = None  # the openings' text vectors in ``space``, built once for all tasks
+    opening_index: OpeningIndex | None = None  # the openings indexed in ``space``, built once for all tasks
 
 
 def province_candidates(shared: CandidateInputs, students: list[StudentProfile]) -> Candidates:
@@ -275,7 +275,7 @@ def province_candidates(shared: CandidateInputs, students: list[StudentProfile])
     ctx = shared.context
     return top_k_openings_per_student(students, shared.openings, shared.programs, k=shared.k, model=ctx.model,
                                       history=ctx.history, cooperation=ctx.cooperation, text_space=shared.space,
-                                      opening_vectors=shared.opening_vectors)
+                                      opening_index=shared.opening_index)
 
 
 def scope_candidates(inputs: InternshipInputs, k: int, executor: Executor,
@@ -290,7 +290,7 @@ def scope_candidates(inputs: InternshipInputs, k: int, executor: Executor,
     corpus = scoring_corpus(inputs.students, inputs.openings, inputs.programs)
     space = text_space_of(corpus) if corpus else None
     shared = CandidateInputs(inputs.openings, inputs.programs, k, inputs.context, space,
-                             opening_vectors(space, inputs.openings) if space is not None else None)
+                             index_openings(inputs.openings, space) if space is not None else None)
     wave = max(1, executor.parallelism)
     parts: list[tuple[np.ndarray, Candidates]] = []
     for start in range(0, len(groups), wave):

@@ -53,7 +53,8 @@ from matching.scoring.model import FitModel, Pairing, prior_model
 from matching.scoring.results import Unscorable
 from matching.scoring.text import TextSpace, normalize
 
-__all__ = ["Candidates", "merge_candidates", "opening_vectors", "scoring_corpus", "top_k_openings_per_student"]
+__all__ = ["Candidates", "OpeningIndex", "index_openings", "merge_candidates", "scoring_corpus",
+           "top_k_openings_per_student"]
 
 _PROGRAM_CHUNK = 256  # programs whose base rows are held at once: 256 × openings float64
 
@@ -75,13 +76,16 @@ class Candidates:
     pairs_scored: int  # distinct pairs scored exactly (≤ students × openings)
 
 
-def _scorable(students: Sequence[StudentProfile], openings: Sequence[OpeningProfile],
-              programs: Mapping[str, ProgramProfile],
-              ) -> tuple[np.ndarray, tuple[Unscorable, ...], list[int], tuple[Unscorable, ...]]:
-    """Indices of the scorable openings and students, and the others with their reasons."""
+def _scorable_openings(openings: Sequence[OpeningProfile]) -> tuple[np.ndarray, tuple[Unscorable, ...]]:
+    """Indices of the scorable openings, and the others with their reasons."""
     open_why = [unscorable_opening(o) for o in openings]
     bad_open = tuple(Unscorable(o.id, r) for o, r in zip(openings, open_why, strict=True) if r is not None)
-    o_idx = np.array([i for i, r in enumerate(open_why) if r is None], dtype=np.int64)
+    return np.array([i for i, r in enumerate(open_why) if r is None], dtype=np.int64), bad_open
+
+
+def _scorable_students(students: Sequence[StudentProfile], programs: Mapping[str, ProgramProfile],
+                       ) -> tuple[list[int], tuple[Unscorable, ...]]:
+    """Indices of the scorable students, and the others with their reasons."""
     # A program's own data is checked once, not once per student.
     prog_why = {pid: unscorable_program(p) for pid, p in programs.items()}
     stud_why = [
@@ -90,7 +94,7 @@ def _scorable(students: Sequence[StudentProfile], openings: Sequence[OpeningProf
         for s in students
     ]
     bad_stud = tuple(Unscorable(s.id, r) for s, r in zip(students, stud_why, strict=True) if r is not None)
-    return o_idx, bad_open, [i for i, r in enumerate(stud_why) if r is None], bad_stud
+    return [i for i, r in enumerate(stud_why) if r is None], bad_stud
 
 
 def scoring_corpus(students: Sequence[StudentProfile], openings: Sequence[OpeningProfile],
@@ -100,18 +104,102 @@ def scoring_corpus(students: Sequence[StudentProfile], openings: Sequence[Openin
     A space fitted on them (``TextSpace.fit``) and passed as ``text_space`` to each call over a
     subset of the students gives those students exactly the candidates of one call over all.
     """
-    o_idx, _, s_idx, _ = _scorable(students, openings, programs)
+    o_idx, _ = _scorable_openings(openings)
+    s_idx, _ = _scorable_students(students, programs)
     if o_idx.size == 0 or not s_idx:
         return []
     prog_ids = sorted({students[i].program_id for i in s_idx})
     return [*(program_text(programs[p]) for p in prog_ids), *(opening_text(openings[int(i)]) for i in o_idx)]
 
 
-def opening_vectors(space: TextSpace, openings: Sequence[OpeningProfile]) -> sp.csr_matrix:
-    """The scorable openings' text vectors as :func:`top_k_openings_per_student` builds them (terms
-    × openings), for callers that score many groups of students against the same openings."""
-    o_idx = np.array([i for i, o in enumerate(openings) if unscorable_opening(o) is None], dtype=np.int64)
-    return sp.csr_matrix(_transform_unique(space, [opening_text(openings[int(i)]) for i in o_idx]).T)
+@dataclass(frozen=True)
+class OpeningIndex:
+    """What :func:`top_k_openings_per_student` derives from the openings alone: built once per run
+    (:func:`index_openings`) and shared by every call over a part of the students."""
+
+    o_idx: np.ndarray  # positions of the scorable openings; every array below is over them
+    unscorable: tuple[Unscorable, ...]
+    o_city: np.ndarray  # city code per opening (-1: none)
+    city_tab: dict[str, int]
+    o_prov: np.ndarray
+    prov_tab: dict[str, int]
+    ent_codes: np.ndarray
+    ent_tab: dict[str, int]
+    grp_codes: np.ndarray  # occupation group code per opening
+    grp_tab: dict[str, int]
+    n_req: np.ndarray  # required skills per opening (1 where none: the count is then 0 anyway)
+    req: sp.csc_matrix  # skills × openings, binary
+    skill_tab: dict[str, int]  # normalised skill → row of ``req``
+    skill_set: np.ndarray  # per opening, an id of its set of required skills
+    level_bad: dict[str, np.ndarray]  # level → openings whose eligible levels exclude it
+    any_levels: np.ndarray  # openings that name eligible levels
+    by_major: dict[str, list[int]]  # inverted index of stated targets: major, 专业类, 专业大类
+    by_class: dict[str, list[int]]
+    by_category: dict[str, list[int]]
+    positions: dict[str, list[int]]  # opening id → positions
+    city_open: dict[int, np.ndarray]  # city code → openings there
+    prov_open: dict[int, np.ndarray]
+    vectors: sp.csr_matrix  # the openings' text vectors in the run's space, terms × openings
+
+
+def index_openings(openings: Sequence[OpeningProfile], space: TextSpace) -> OpeningIndex:
+    """The :class:`OpeningIndex` of ``openings`` in the text space ``space``.
+
+    Passed as ``opening_index`` with the same ``openings`` and ``text_space = space`` to each call
+    of :func:`top_k_openings_per_student` over a part of the students, it saves every call this
+    work and changes no result.
+    """
+    o_idx, bad_open = _scorable_openings(openings)
+    ops = [openings[int(i)] for i in o_idx]
+    n_open = len(ops)
+    o_city, city_tab = _codes([o.city for o in ops])
+    o_prov, prov_tab = _codes([o.province for o in ops])
+    ent_codes, ent_tab = _codes([o.enterprise_id for o in ops])
+    grp_codes, grp_tab = _codes([occupation_group(o.occupation_code) for o in ops])
+    skill_tab: dict[str, int] = {}
+    r_rows: list[int] = []
+    r_cols: list[int] = []
+    n_req = np.ones(n_open)
+    req_bounds = [0]
+    for j, o in enumerate(ops):
+        req = {normalize(x).strip() for x in o.required_skills} - {""}
+        n_req[j] = max(1, len(req))
+        req_bounds.append(req_bounds[-1] + len(req))
+        for sk in req:
+            r_rows.append(j)
+            r_cols.append(skill_tab.setdefault(sk, len(skill_tab)))
+    kinds: dict[tuple[int, ...], int] = {}
+    skill_set = np.array([kinds.setdefault(tuple(sorted(r_cols[a:b])), len(kinds))
+                          for a, b in pairwise(req_bounds)], dtype=np.int64)
+    # Binary skills × openings: a student's row times it counts the required skills they have; the
+    # share is then count / required, one division, exactly as ``share_covered`` computes it.
+    req_t = sp.csc_matrix((np.ones(len(r_rows)), (r_cols, r_rows)), shape=(max(1, len(skill_tab)), n_open))
+    levels = {lv for o in ops for lv in o.eligible_levels}
+    by_major: dict[str, list[int]] = defaultdict(list)
+    by_class: dict[str, list[int]] = defaultdict(list)
+    by_category: dict[str, list[int]] = defaultdict(list)
+    for j, o in enumerate(ops):
+        for code in set(o.eligible_major_codes):
+            by_major[code].append(j)
+        for cat, cl in {major_class(code) for code in o.eligible_major_codes}:
+            if cl:
+                by_class[cl].append(j)
+                by_category[cat].append(j)
+    positions: dict[str, list[int]] = defaultdict(list)
+    for n, o in enumerate(ops):
+        positions[o.id].append(n)
+    return OpeningIndex(
+        o_idx=o_idx, unscorable=bad_open, o_city=o_city, city_tab=city_tab, o_prov=o_prov, prov_tab=prov_tab,
+        ent_codes=ent_codes, ent_tab=ent_tab, grp_codes=grp_codes, grp_tab=grp_tab, n_req=n_req, req=req_t,
+        skill_tab=skill_tab, skill_set=skill_set,
+        level_bad={lv: np.array([bool(o.eligible_levels) and lv not in o.eligible_levels for o in ops])
+                   for lv in levels},
+        any_levels=np.array([bool(o.eligible_levels) for o in ops], dtype=bool),
+        by_major=dict(by_major), by_class=dict(by_class), by_category=dict(by_category), positions=dict(positions),
+        city_open={c: np.flatnonzero(o_city == c) for c in range(len(city_tab))},
+        prov_open={r: np.flatnonzero(o_prov == r) for r in range(len(prov_tab))},
+        vectors=sp.csr_matrix(_transform_unique(space, [opening_text(o) for o in ops]).T),
+    )
 
 
 def merge_candidates(parts: Sequence[tuple[np.ndarray, Candidates]], student_ids: Sequence[str]) -> Candidates:
@@ -127,7 +215,9 @@ def merge_candidates(parts: Sequence[tuple[np.ndarray, Candidates]], student_ids
     o_all = np.concatenate([c.opening_index for _, c in parts]).astype(np.int64)
     z_all = np.concatenate([c.logit for _, c in parts])
     p_all = np.concatenate([c.score for _, c in parts])
-    order = np.lexsort((o_all, -z_all, s_all))  # by student, best first, ties to the lower opening
+    # Each part's pairs come by student, best first, ties to the lower opening, and a student is in
+    # one part only: a stable sort by student keeps that order within each student.
+    order = np.argsort(s_all, kind="stable")
     position = {sid: i for i, sid in enumerate(student_ids)}
     bad = sorted((u for _, c in parts for u in c.unscorable_students), key=lambda u: position[u.id])
     return Candidates(
@@ -154,13 +244,15 @@ def top_k_openings_per_student(
     history: PlacementHistory | None = None,
     cooperation: Cooperation | None = None,
     text_space: TextSpace | None = None,
-    opening_vectors: sp.csr_matrix | None = None,
+    opening_index: OpeningIndex | None = None,
 ) -> Candidates:
     """The ``k`` best openings per scorable student under the student↔opening ``model``.
 
     Exactly the top ``k`` of scoring every pair (ties: lower opening index first), computed
     group by group; ``logit`` is bit for bit ``student_opening_logit`` of the pair's feature row.
-    Unscorable students and openings are left out and listed with reasons.
+    Unscorable students and openings are left out and listed with reasons.  A caller scoring parts
+    of the students apart passes the same ``text_space`` and ``opening_index`` (built for it by
+    :func:`index_openings`) to every part.
     """
     if k < 1:
         raise ValueError("k must be at least 1")
@@ -170,52 +262,27 @@ def top_k_openings_per_student(
     w = dict(zip(model.feature_names_, (float(c) for c in model.coef_), strict=True))
     b0 = float(model.intercept_)
 
-    o_idx, bad_open, s_idx, bad_stud = _scorable(students, openings, programs)
+    o_idx, bad_open = (opening_index.o_idx, opening_index.unscorable) if opening_index is not None \
+        else _scorable_openings(openings)
+    s_idx, bad_stud = _scorable_students(students, programs)
     empty = np.zeros(0)
     if o_idx.size == 0 or not s_idx:
         return Candidates(empty.astype(np.int32), empty.astype(np.int32), empty, empty, bad_stud, bad_open, 0)
-    ops = [openings[i] for i in o_idx]
-    n_open = len(ops)
+    n_open = int(o_idx.size)
     kk = min(k, n_open)
-
-    # --- per-opening encodings ---------------------------------------------------------------
-    o_city, city_tab = _codes([o.city for o in ops])
-    o_prov, prov_tab = _codes([o.province for o in ops])
-    ent_codes, ent_tab = _codes([o.enterprise_id for o in ops])
-    grp_codes, grp_tab = _codes([occupation_group(o.occupation_code) for o in ops])
-    skill_tab: dict[str, int] = {}
-    r_rows: list[int] = []
-    r_cols: list[int] = []
-    n_req = np.ones(n_open)  # required skills per opening (1 where none: the count is then 0 anyway)
-    req_bounds = [0]
-    for j, o in enumerate(ops):
-        req = {normalize(x).strip() for x in o.required_skills} - {""}
-        n_req[j] = max(1, len(req))
-        req_bounds.append(req_bounds[-1] + len(req))
-        for sk in req:
-            r_rows.append(j)
-            r_cols.append(skill_tab.setdefault(sk, len(skill_tab)))
-    n_skills = max(1, len(skill_tab))
-    kinds: dict[tuple[int, ...], int] = {}
-    skill_set = np.array([kinds.setdefault(tuple(sorted(r_cols[a:b])), len(kinds))
-                          for a, b in pairwise(req_bounds)], dtype=np.int64)
-    # Binary skills × openings: a student's row times it counts the required skills they have; the
-    # share is then count / required, one division, exactly as ``share_covered`` computes it.
-    req_t = sp.csr_matrix((np.ones(len(r_rows)), (r_cols, r_rows)), shape=(n_skills, n_open))
-    skill_lookup = dict(skill_tab)
-    levels = {lv for o in ops for lv in o.eligible_levels}
-    level_bad = {lv: np.array([bool(o.eligible_levels) and lv not in o.eligible_levels for o in ops]) for lv in levels}
-    any_levels = np.array([bool(o.eligible_levels) for o in ops])
 
     # --- programs: the shared part of the log-odds ---------------------------------------------
     prog_ids = sorted({students[i].program_id for i in s_idx})
     p_of = {p: n for n, p in enumerate(prog_ids)}
     p_texts = [program_text(programs[p]) for p in prog_ids]
-    o_texts = [opening_text(o) for o in ops]
     # The same texts scoring_corpus gives: a space fitted on them once serves every part of a run.
-    space = text_space if text_space is not None else TextSpace.fit([*p_texts, *o_texts])
-    # Converted once, not per chunk; a caller scoring groups of students apart passes it in.
-    o_vec_t = opening_vectors if opening_vectors is not None else sp.csr_matrix(_transform_unique(space, o_texts).T)
+    space = text_space if text_space is not None else TextSpace.fit(
+        [*p_texts, *(opening_text(openings[int(i)]) for i in o_idx)])
+    ix = opening_index if opening_index is not None else index_openings(openings, space)
+    o_vec_t, ent_tab, ent_codes, grp_tab, grp_codes = ix.vectors, ix.ent_tab, ix.ent_codes, ix.grp_tab, ix.grp_codes
+    city_tab, prov_tab, o_city, n_req = ix.city_tab, ix.prov_tab, ix.o_city, ix.n_req
+    skill_lookup = dict(ix.skill_tab)  # _skill_rows adds the raw spellings it meets: this call's own copy
+    n_skills = ix.req.shape[0]
     coop_by_college: dict[str, np.ndarray] = {}
     for (ent, college), count in (cooperation or {}).items():
         e = ent_tab.get(normalize(ent).strip())
@@ -238,26 +305,14 @@ def top_k_openings_per_student(
             hist_cache[class_code] = (amount[grp_codes], success[grp_codes])
         return hist_cache[class_code]
 
-    # Inverted index of stated targets: major, 专业类 and 专业大类 → openings naming it.
-    by_major: dict[str, list[int]] = defaultdict(list)
-    by_class: dict[str, list[int]] = defaultdict(list)
-    by_category: dict[str, list[int]] = defaultdict(list)
-    for j, o in enumerate(ops):
-        for code in set(o.eligible_major_codes):
-            by_major[code].append(j)
-        for cat, cl in {major_class(code) for code in o.eligible_major_codes}:
-            if cl:
-                by_class[cl].append(j)
-                by_category[cat].append(j)
-
     def relation(p: ProgramProfile) -> np.ndarray:
         # Same levels as features.catalogue_relation, the strongest relation wins.
         rel = np.zeros(n_open, dtype=np.int8)
         if p.category_code:
-            rel[by_category.get(p.category_code, [])] = 1
+            rel[ix.by_category.get(p.category_code, [])] = 1
         if p.class_code:
-            rel[by_class.get(p.class_code, [])] = 2
-        rel[by_major.get(p.major_code, [])] = 3
+            rel[ix.by_class.get(p.class_code, [])] = 2
+        rel[ix.by_major.get(p.major_code, [])] = 3
         return rel
 
     def program_rows(chunk: list[str]) -> np.ndarray:
@@ -278,7 +333,7 @@ def top_k_openings_per_student(
                 "same_major_category": rel == 1,
                 "history_placements": amount,
                 "history_success": success,
-                "level_ineligible": level_bad.get(p.level, any_levels),
+                "level_ineligible": ix.level_bad.get(p.level, ix.any_levels),
                 "past_cooperation": None if coop is None else coop[ent_codes],
             }
             row = out[r]
@@ -289,9 +344,7 @@ def top_k_openings_per_student(
         return out
 
     # --- students ------------------------------------------------------------------------------
-    open_pos: dict[str, list[int]] = defaultdict(list)
-    for n, i in enumerate(o_idx):
-        open_pos[openings[int(i)].id].append(n)
+    open_pos = ix.positions
     groups: dict[tuple[str, int, int], list[int]] = defaultdict(list)
     norm_cache: dict[str, str] = {}
 
@@ -321,10 +374,8 @@ def top_k_openings_per_student(
         by_program[pid].append((g_city, g_prov, members))
 
     no_cols = np.zeros(0, dtype=np.int64)
-    city_open = {c: np.flatnonzero(o_city == c) for c in range(len(city_tab))}
-    prov_open = {r: np.flatnonzero(o_prov == r) for r in range(len(prov_tab))}
-    skill_on = w_skill != 0.0 and req_t.nnz > 0
-    req_csc = req_t.tocsc()  # column slices of the required skills, per group
+    city_open, prov_open = ix.city_open, ix.prov_open
+    skill_on = w_skill != 0.0 and ix.req.nnz > 0
 
     def geo_columns(g_city: int, g_prov: int) -> tuple[np.ndarray, np.ndarray]:
         """Openings in the group's city, and in its province but another city (as geo_values)."""
@@ -358,8 +409,8 @@ def top_k_openings_per_student(
                 geo[in_prov] = w_prov
                 group = _Group(
                     p_row, geo, _skill_rows([students[i] for i in members], skill_lookup, n_skills),
-                    req_csc, n_req, w_skill if skill_on else 0.0, w_pref, *pref_pairs(members),
-                    w_grade * np.array([grade_value(students[i].grade) for i in members]), skill_set)
+                    ix.req, n_req, w_skill if skill_on else 0.0, w_pref, *pref_pairs(members),
+                    w_grade * np.array([grade_value(students[i].grade) for i in members]), ix.skill_set)
                 rows_k, cols_k, z_k, n_scored = _group_top(group, kk)
                 scored += n_scored
                 out_s.append(np.asarray(members, dtype=np.int64)[rows_k])

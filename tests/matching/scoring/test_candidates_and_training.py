@@ -194,7 +194,7 @@ def test_candidates_of_groups_scored_apart_equal_scoring_all_students(seed: int,
                                                                       trained: bool) -> None:
     """A run scores its students province by province with one text space; the merge must be the
     candidates of one call over all, array for array (unscorable students included)."""
-    from matching.scoring.candidates import merge_candidates, opening_vectors, scoring_corpus
+    from matching.scoring.candidates import index_openings, merge_candidates, scoring_corpus
 
     progs, opens, studs = random_world(seed, n_students=60)
     studs.append(student("bare", "missing-program"))
@@ -206,7 +206,7 @@ def test_candidates_of_groups_scored_apart_equal_scoring_all_students(seed: int,
         model.coef_[-3] = -1.0
     whole = top_k_openings_per_student(studs, opens, programs, k, model)
     space = TextSpace.fit(scoring_corpus(studs, opens, programs))
-    vectors = opening_vectors(space, opens)
+    index = index_openings(opens, space)
     rnd = np.random.default_rng(seed)
     label = rnd.integers(0, groups, size=len(studs))
     parts = []
@@ -214,7 +214,7 @@ def test_candidates_of_groups_scored_apart_equal_scoring_all_students(seed: int,
         pos = np.flatnonzero(label == g)
         if pos.size:
             parts.append((pos, top_k_openings_per_student([studs[i] for i in pos], opens, programs, k, model,
-                                                          text_space=space, opening_vectors=vectors)))
+                                                          text_space=space, opening_index=index)))
     merged = merge_candidates(parts, [s.id for s in studs])
     for name in ("student_index", "opening_index", "score", "logit"):
         assert np.array_equal(getattr(merged, name), getattr(whole, name)), name
