@@ -385,18 +385,34 @@ def _placed(violations: list[str], assigned_pair: np.ndarray, subject_ids: Seque
             zip(placed.tolist(), pair_target[pairs].tolist(), pair_score[pairs].tolist(), strict=True)]
 
 
+@dataclass(frozen=True)
+class ScopeFacts:
+    """What the check and the KPIs need of the scope's inputs once the problem is built: the
+    inputs themselves (every student's profile) are let go before the solve."""
+
+    college_of: dict[str, str]  # student id → college id
+    seats: np.ndarray  # the seats each opening of the scope offers
+
+    @classmethod
+    def of(cls, inputs: InternshipInputs) -> ScopeFacts:
+        return cls({s.id: s.college_id for s in inputs.students},
+                   np.array([o.seats for o in inputs.openings], dtype=np.int64))
+
+
 def internship_outcome(problem: InternshipProblem, params: InternshipParams, result: InternshipResult,
-                       unscorable: Sequence[dict[str, Any]], inputs: InternshipInputs) -> Solved:
+                       unscorable: Sequence[dict[str, Any]], inputs: InternshipInputs,
+                       facts: ScopeFacts | None = None) -> Solved:
     violations = check_internships(problem, params, result.assigned_pair,
                                    check_floors_and_stability=result.status in (Status.OPTIMAL, Status.FEASIBLE))
     placements = _placed(violations, result.assigned_pair, problem.student_ids, problem.opening_ids,
                          problem.pair_opening, problem.pair_score)
-    college_of = {s.id: s.college_id for s in inputs.students}
+    facts = facts if facts is not None else ScopeFacts.of(inputs)
+    college_of = facts.college_of
     unplaced = [{"id": u.id, "college_id": u.group, "reasons": [r.value for r in u.reasons],
                  **({"partnerships": list(u.partnerships)} if u.partnerships else {})} for u in result.unplaced]
     unplaced += [{**u, "college_id": college_of.get(u["id"], "")} for u in unscorable]
     # The seats the scope offers (a stable run solved with the caps turned into seats).
-    seats = np.array([o.seats for o in inputs.openings], dtype=np.int64)
+    seats = facts.seats
     return Solved(
         kind=RunKind.INTERNSHIP, status=result.status,
         objective=float(result.objective) if result.status in (Status.OPTIMAL, Status.FEASIBLE) else None,
@@ -472,6 +488,7 @@ class InternshipJob:
     solver_params: InternshipParams | None = None
     unscorable: list[dict[str, Any]] = field(default_factory=list)
     result: InternshipResult | None = None
+    facts: ScopeFacts | None = None
 
     @classmethod
     def load(cls, session: Session, run: AllocationRun, *, staff_share: float, post_share: float) -> InternshipJob:
@@ -488,6 +505,10 @@ class InternshipJob:
     def candidates(self, executor: Executor | None = None, progress: Progress | None = None) -> None:
         self.problem, self.solver_params, self.unscorable = internship_instance(self.inputs, self.mode, self.params,
                                                                                 executor, progress)
+        # The profiles are the largest thing a run holds (a national scope: gigabytes); the solve
+        # and the check need only the problem and these facts, so the profiles go now.
+        self.facts = ScopeFacts.of(self.inputs)
+        self.inputs = replace(self.inputs, students=[], openings=[], programs={})
 
     def instance(self) -> tuple[InternshipProblem, InternshipParams]:
         assert self.problem is not None and self.solver_params is not None, "candidates first"
@@ -499,7 +520,7 @@ class InternshipJob:
     def check(self) -> Solved:
         assert self.result is not None, "solve first"
         problem, params = self.instance()
-        return internship_outcome(problem, params, self.result, self.unscorable, self.inputs)
+        return internship_outcome(problem, params, self.result, self.unscorable, self.inputs, self.facts)
 
 
 @dataclass
