@@ -99,9 +99,15 @@ bench-runs: dev-venv
 
 # A national run through the worker on a throwaway PostgreSQL: 1,000,000 students in 31 provinces,
 # 50,000 openings; smaller with STUDENTS=100000 OPENINGS=10000, Ray too with EXECUTORS=process,ray.
+# One generated national scope, run with each executor; the ray run joins a two-node Ray cluster on
+# 127.0.0.1 in a network namespace of its own (as root: unshare --net), whose nodes' memory counts.
+EXECUTORS ?= process,ray
 bench-national: dev-venv
-	$(BIN)/python -m benchmarks.runs.national --students $(or $(STUDENTS),1000000) \
-		--openings $(or $(OPENINGS),50000) --executors $(or $(EXECUTORS),process)
+	mkdir -p benchmarks/out/national-cluster
+	unshare --net -- $(BIN)/python -m tests.support.ray_cluster --workdir benchmarks/out/national-cluster -- \
+		$(BIN)/python -m benchmarks.runs.national --students $(or $(STUDENTS),1000000) \
+		--openings $(or $(OPENINGS),50000) --executors $(EXECUTORS) \
+		--json benchmarks/out/national-$(or $(STUDENTS),1000000).json
 
 bench-allocation: dev-venv
 	$(BIN)/python -m benchmarks.allocation.reservations

@@ -56,9 +56,12 @@ def tree_pss_kib(root: int) -> int:
 
 class PeakMemory:
     """Samples the summed PSS and CPU time of this process's tree (a local Ray runtime and the
-    solver child are in it) until stopped; per phase when ``phase`` is kept current."""
+    solver child are in it) and of ``extra_roots``' trees (a Ray cluster's nodes) until stopped;
+    per phase when ``phase`` is kept current."""
 
-    def __init__(self) -> None:
+    def __init__(self, extra_roots: tuple[int, ...] = ()) -> None:
+        # Other trees to count with this one: the nodes of a Ray cluster the run uses.
+        self.extra_roots = extra_roots
         self.peak_kib = 0
         self.by_phase: dict[str, int] = {}
         self.cpu_by_phase: dict[str, float] = {}
@@ -70,6 +73,9 @@ class PeakMemory:
         last_cpu: float | None = None
         while not self._stop.wait(SAMPLE_S):
             pss, cpu = tree_sample(os.getpid())
+            for root in self.extra_roots:
+                more_pss, more_cpu = tree_sample(root)
+                pss, cpu = pss + more_pss, cpu + more_cpu
             self.peak_kib = max(self.peak_kib, pss)
             self.by_phase[self.phase] = max(self.by_phase.get(self.phase, 0), pss)
             if last_cpu is not None:
