@@ -130,19 +130,20 @@ class CandidatePairs:
         return unrestricted[self.opening] | allowed[self.opening, student_category[self.student]]
 
     def add_missing(self, pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
-        """Add these pairs (score 0) where absent; returns the ones that exist in the scope."""
-        present = set(self.keys.tolist())
-        known = []
-        for s, o in pairs:
-            if s not in self._student_pos or o not in self._opening_pos:
-                continue
-            known.append((s, o))
-            key = self._student_pos[s] * self.n_openings + self._opening_pos[o]
-            if key not in present:
-                present.add(key)
-                self.student = np.append(self.student, self._student_pos[s])
-                self.opening = np.append(self.opening, self._opening_pos[o])
-                self.score = np.append(self.score, 0.0)
+        """Add these pairs (score 0) where absent, in their order; returns the ones that exist in
+        the scope."""
+        known = [(s, o) for s, o in pairs if s in self._student_pos and o in self._opening_pos]
+        if not known:
+            return known
+        wanted = np.array([self._student_pos[s] * self.n_openings + self._opening_pos[o] for s, o in known],
+                          dtype=np.int64)
+        _, first = np.unique(wanted, return_index=True)
+        wanted = wanted[np.sort(first)]  # each pair once, where it first appears
+        new = wanted[~np.isin(wanted, self.keys)]
+        if new.size:
+            self.student = np.concatenate([self.student, new // self.n_openings])
+            self.opening = np.concatenate([self.opening, new % self.n_openings])
+            self.score = np.concatenate([self.score, np.zeros(new.size)])
         return known
 
     def problem(self, caps: dict[str, int]) -> InternshipProblem:
