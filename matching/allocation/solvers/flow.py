@@ -150,8 +150,13 @@ def solve_flow(
     add(np.array([source]), np.array([sink]), np.array([n_flow]), np.array([0]))
 
     network = min_cost_flow.SimpleMinCostFlow()
-    network.add_arcs_with_capacity_and_unit_cost(
-        np.concatenate(tails), np.concatenate(heads), np.concatenate(capacities), np.concatenate(costs))
+    arcs = [np.concatenate(part) for part in (tails, heads, capacities, costs)]
+    # The network holds its own copy: the pieces go before the solve (at 50M pairs, gigabytes).
+    for part in (tails, heads, capacities, costs):
+        part.clear()
+    del pair_student, pair_opening, pair_gain
+    network.add_arcs_with_capacity_and_unit_cost(*arcs)
+    del arcs
     network.set_nodes_supplies(np.array([source, sink]), np.array([n_flow, -n_flow]))
     status = network.solve()
     if status != network.OPTIMAL:
