@@ -3,7 +3,8 @@
 A claimed run carries a lease that a heartbeat thread renews; a worker that dies (SIGKILL, power
 loss) stops renewing it, and another worker re-claims the run once it expires and runs it again
 from the start — runs are deterministic, so the result is the same.  Cancellation is read at every
-heartbeat and between phases; the solve runs in a child process that is terminated on cancel.
+heartbeat and between phases; the solve and the run's own check run as one task in a child process
+(terminated on cancel), and the worker lets its copy of the problem go while the child works.
 No database session is held while candidates are scored or the solver runs.
 """
 
@@ -51,10 +52,9 @@ class Claimed:
     parameters: RunParameters
 
 
-def solve_problem(kind: str, problem: Any, params: Any, executor: str, ray_address: str | None = None,
-                  progress: job.Progress | None = None) -> Any:
-    """Run the solver (top level, so a child process can run it)."""
-    return job.solve_instance(RunKind(kind), problem, params, executor, ray_address, progress)
+def solve_problem(run_job: job.RunJob, executor: str, ray_address: str | None, report: job.SolveReport) -> job.Solved:
+    """Solve the run's problem and check the result (top level, so a child process can run it)."""
+    return job.solve_and_check(run_job, executor, ray_address, report)
 
 
 def _exit_with_parent(parent_pid: int, interval_s: float = 0.25) -> None:
@@ -75,13 +75,31 @@ def _exit_with_parent(parent_pid: int, interval_s: float = 0.25) -> None:
 
 
 class _ChildProgress:
-    """A solver child's progress callback: (parts done, parts) goes to the worker over the pipe."""
+    """A solver child's reports: (parts done, parts) and the start of the check go to the worker
+    over the pipe."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     def __call__(self, done: int, total: int) -> None:
         self.conn.send(("progress", (done, total)))
+
+    def checking(self) -> None:
+        self.conn.send(("checking", None))
+
+
+@dataclass
+class _Report:
+    """The same reports, in this process (the solve inline)."""
+
+    progress: job.Progress
+    on_checking: Callable[[], None]
+
+    def __call__(self, done: int, total: int) -> None:
+        self.progress(done, total)
+
+    def checking(self) -> None:
+        self.on_checking()
 
 
 def _run_in_child(conn: Connection, parent_pid: int, target: Callable[..., Any], args: tuple[Any, ...],
@@ -176,11 +194,21 @@ class Worker:
         with self._timed("candidates", claimed.id, times):
             executor = make_executor(self.settings.allocation_executor, ray_address=self.settings.ray_address)
             run_job.candidates(executor, self._progress("candidates", claimed.id, times))
-        with self._timed("solve", claimed.id, times):
-            progress = self._progress("solve", claimed.id, times)
-            run_job.solve(lambda problem, params: self._solve(claimed.kind, problem, params, progress))
-        with self._timed("check", claimed.id, times):
-            return run_job.check()
+        # The solve and the check are one task of the solver child, which says when the check begins.
+        self._enter("solve", claimed.id, times)
+        started = time.monotonic()
+        check_started: list[float] = []
+
+        def checking() -> None:
+            times["solve"] = round(time.monotonic() - started, 3)
+            self._enter("check", claimed.id, times)
+            check_started.append(time.monotonic())
+
+        solved = self._solve(run_job, _Report(self._progress("solve", claimed.id, times), checking))
+        if not check_started:
+            checking()
+        times["check"] = round(time.monotonic() - check_started[0], 3)
+        return solved
 
     def _timed(self, phase: str, run_id: int, times: dict[str, float]) -> _PhaseTimer:
         return _PhaseTimer(self, phase, run_id, times)
@@ -214,28 +242,35 @@ class Worker:
             raise RunAborted(cancelled=True)
         return run
 
-    def _solve(self, kind: RunKind, problem: Any, params: Any, progress: job.Progress) -> Any:
+    def _solve(self, run_job: job.RunJob, report: _Report) -> job.Solved:
         executor, ray_address = self.settings.allocation_executor, self.settings.ray_address
         if not self.settings.solve_in_subprocess:
-            return solve_problem(kind.value, problem, params, executor, ray_address, progress)
+            return solve_problem(run_job, executor, ray_address, report)
         context = multiprocessing.get_context("spawn")
         parent, child = context.Pipe(duplex=False)
         process = context.Process(target=_run_in_child, daemon=False, args=(
-            child, os.getpid(), solve_problem, (kind.value, problem, params, executor, ray_address), True))
-        process.start()
+            child, os.getpid(), solve_problem, (run_job, executor, ray_address), True))
+        process.start()  # returns once the child has read the job: the child has its own copy now
         child.close()
+        # The problem is the largest thing left in this process (a national run: gigabytes); the
+        # child solves and checks it and sends back what is stored.
+        run_job.release()
         answered = False
         try:
             while True:
                 if parent.poll(0.2):
                     status, payload = parent.recv()
                     if status == "progress":  # a component (or a wave of them) is solved
-                        progress(*payload)
+                        report(*payload)
+                        continue
+                    if status == "checking":
+                        report.checking()
                         continue
                     answered = True
                     if status == "error":
                         raise RuntimeError(payload)
-                    return payload
+                    solved: job.Solved = payload
+                    return solved
                 if self._cancelled.is_set() or self._lost.is_set():
                     raise RunAborted(cancelled=self._cancelled.is_set())
                 if not process.is_alive():

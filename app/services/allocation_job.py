@@ -477,6 +477,10 @@ class RunJob(Protocol):
         """The solver problem and parameters (after ``candidates``)."""
         ...
 
+    def release(self) -> None:
+        """Let the problem and the inputs go (once a solver child has its own copy of the job)."""
+        ...
+
 
 @dataclass
 class InternshipJob:
@@ -522,6 +526,10 @@ class InternshipJob:
         problem, params = self.instance()
         return internship_outcome(problem, params, self.result, self.unscorable, self.inputs, self.facts)
 
+    def release(self) -> None:
+        self.problem = self.result = self.facts = None
+        self.inputs = replace(self.inputs, students=[], openings=[], programs={})
+
 
 @dataclass
 class LecturerJob:
@@ -556,6 +564,9 @@ class LecturerJob:
         problem, params = self.instance()
         return lecturer_outcome(problem, params, self.result, self.inputs)
 
+    def release(self) -> None:
+        self.problem = self.result = None
+
 
 JOB_TYPES: dict[RunKind, type[InternshipJob] | type[LecturerJob]] = {
     RunKind.INTERNSHIP: InternshipJob, RunKind.LECTURER: LecturerJob}
@@ -570,6 +581,24 @@ def solve_instance(kind: RunKind, problem: Any, params: Any, executor: str, ray_
                    progress: Progress | None = None) -> Any:
     """Solve a problem of ``kind`` (top level, so a child process can run it)."""
     return JOB_TYPES[kind].solve_instance(problem, params, executor, ray_address, progress)
+
+
+class SolveReport(Protocol):
+    """What a solve-and-check task tells its caller: progress per component, then that the solve
+    is done and the check begins."""
+
+    def __call__(self, done: int, total: int) -> None: ...
+
+    def checking(self) -> None: ...
+
+
+def solve_and_check(run_job: RunJob, executor: str, ray_address: str | None, report: SolveReport) -> Solved:
+    """The solve and the run's own check as one task (top level: the worker's solver child runs
+    it), so the worker need not hold the problem while it is solved."""
+    run_job.solve(lambda problem, params: solve_instance(run_job.kind, problem, params, executor, ray_address,
+                                                         report))
+    report.checking()
+    return run_job.check()
 
 
 # --------------------------------------------------------------------------- store
