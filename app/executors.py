@@ -10,7 +10,10 @@ Ray is an optional extra (``pip install chanjiao[ray]``) and imported only when 
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import functools
+import gc
 import importlib.util
 import logging
 import os
@@ -99,11 +102,25 @@ def _ray() -> Any:
     return ray
 
 
+def _hand_back_free_memory() -> None:
+    """Return the heap a finished task left free to the system (glibc's ``malloc_trim``).
+
+    A Ray worker process lives on between tasks, and the allocator keeps what a task freed (the
+    unpickled shared input, the part it built): at national size the idle workers held gigabytes.
+    Ray drops a task's arguments only after it returns, so this runs as the next task starts.
+    """
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to hand back this way
+        ctypes.CDLL(None).malloc_trim(0)
+
+
 def _run(fn: Callable[[T], R], item: T) -> R:
+    _hand_back_free_memory()
     return fn(item)
 
 
 def _run_shared(fn: Callable[[S, T], R], shared: S, item: T) -> R:
+    _hand_back_free_memory()
     return fn(shared, item)
 
 

@@ -24,8 +24,9 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def tree_sample(root: int) -> tuple[int, float]:
-    """(PSS in KiB, CPU seconds) of ``root`` and every live descendant (Linux).
+def tree_sample(root: int, detail: dict[str, int] | None = None) -> tuple[int, float]:
+    """(PSS in KiB, CPU seconds) of ``root`` and every live descendant (Linux); with ``detail``,
+    also the PSS of each process by its title ("pid title").
 
     The CPU of a process that ended is in its parent's ``cutime``/``cstime`` once reaped, so the
     sum over the live tree of own plus reaped-children time counts every process once.
@@ -40,6 +41,9 @@ def tree_sample(root: int) -> tuple[int, float]:
             for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
                 if line.startswith("Pss:"):
                     pss += int(line.split()[1])
+                    if detail is not None:
+                        title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                        detail[f"{pid} {title[:90]}"] = int(line.split()[1])
                     break
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             ticks += sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
@@ -63,6 +67,7 @@ class PeakMemory:
         # Other trees to count with this one: the nodes of a Ray cluster the run uses.
         self.extra_roots = extra_roots
         self.peak_kib = 0
+        self.peak_detail: dict[str, int] = {}  # PSS per process at the peak
         self.by_phase: dict[str, int] = {}
         self.cpu_by_phase: dict[str, float] = {}
         self.phase = "?"
@@ -72,10 +77,13 @@ class PeakMemory:
     def _run(self) -> None:
         last_cpu: float | None = None
         while not self._stop.wait(SAMPLE_S):
-            pss, cpu = tree_sample(os.getpid())
+            detail: dict[str, int] = {}
+            pss, cpu = tree_sample(os.getpid(), detail)
             for root in self.extra_roots:
-                more_pss, more_cpu = tree_sample(root)
+                more_pss, more_cpu = tree_sample(root, detail)
                 pss, cpu = pss + more_pss, cpu + more_cpu
+            if pss > self.peak_kib:
+                self.peak_detail = detail
             self.peak_kib = max(self.peak_kib, pss)
             self.by_phase[self.phase] = max(self.by_phase.get(self.phase, 0), pss)
             if last_cpu is not None:

@@ -199,7 +199,9 @@ def run_once(url: str, executor: str, ray_address: str | None, time_limit_s: flo
                 "phases": dict(done.phase_times or {}), "wall_s": round(wall, 1),
                 "cpu_s": round(cpu_s() - cpu, 1), "peak_pss_gib": round(memory.peak_kib / 2**20, 2),
                 "peak_pss_gib_by_phase": {k: round(v / 2**20, 2) for k, v in memory.by_phase.items()},
-                "cpu_s_by_phase": {k: round(v, 1) for k, v in memory.cpu_by_phase.items()}}
+                "cpu_s_by_phase": {k: round(v, 1) for k, v in memory.cpu_by_phase.items()},
+                "peak_pss_gib_by_process": {k: round(v / 2**20, 2) for k, v in sorted(
+                    memory.peak_detail.items(), key=lambda kv: -kv[1])[:12]}}
 
 
 def report(result: dict[str, Any], out: io.TextIOBase | None = None) -> None:
@@ -211,6 +213,8 @@ def report(result: dict[str, Any], out: io.TextIOBase | None = None) -> None:
         lines.append(f"  {phase:<12} {seconds:8.2f}  {result['cpu_s_by_phase'].get(phase, 0):6.1f}   "
                      f"{result['peak_pss_gib_by_phase'].get(phase, 0):6.2f}")
     lines.append(f"  {'total':<12} {result['wall_s']:8.1f}  {result['cpu_s']:6.1f}   {result['peak_pss_gib']:6.2f}")
+    lines.append("  at the peak, the largest processes (PSS GiB, pid, command):")
+    lines += [f"    {gib:6.2f}  {name}" for name, gib in result["peak_pss_gib_by_process"].items()]
     print("\n".join(lines), flush=True)
 
 
