@@ -102,12 +102,13 @@ def _ray() -> Any:
     return ray
 
 
-def _hand_back_free_memory() -> None:
-    """Return the heap a finished task left free to the system (glibc's ``malloc_trim``).
+def hand_back_free_memory() -> None:
+    """Return the heap this process left free to the system (glibc's ``malloc_trim``).
 
-    A Ray worker process lives on between tasks, and the allocator keeps what a task freed (the
-    unpickled shared input, the part it built): at national size the idle workers held gigabytes.
-    Ray drops a task's arguments only after it returns, so this runs as the next task starts.
+    The allocator keeps what a process freed for its next allocations; after letting gigabytes go
+    (a run's profiles, a solved problem) a long-lived process would hold them all the same.  A Ray
+    worker process lives on between tasks and Ray drops a task's arguments only after it
+    returns, so each task calls this as it starts (idle workers held gigabytes at national size).
     """
     gc.collect()
     with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to hand back this way
@@ -115,12 +116,12 @@ def _hand_back_free_memory() -> None:
 
 
 def _run(fn: Callable[[T], R], item: T) -> R:
-    _hand_back_free_memory()
+    hand_back_free_memory()
     return fn(item)
 
 
 def _run_shared(fn: Callable[[S, T], R], shared: S, item: T) -> R:
-    _hand_back_free_memory()
+    hand_back_free_memory()
     return fn(shared, item)
 
 

@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.models import AllocationRun, RunKind, RunMode, RunStatus
-from app.executors import make_executor
+from app.executors import hand_back_free_memory, make_executor
 from app.repositories.runs import RunRepository
 from app.run_schemas import RunParameters
 from app.services import allocation_job as job
@@ -194,6 +194,7 @@ class Worker:
         with self._timed("candidates", claimed.id, times):
             executor = make_executor(self.settings.allocation_executor, ray_address=self.settings.ray_address)
             run_job.candidates(executor, self._progress("candidates", claimed.id, times))
+            hand_back_free_memory()  # the scope's profiles are gone: hand their heap back
         # The solve and the check are one task of the solver child, which says when the check begins.
         self._enter("solve", claimed.id, times)
         started = time.monotonic()
@@ -255,6 +256,7 @@ class Worker:
         # The problem is the largest thing left in this process (a national run: gigabytes); the
         # child solves and checks it and sends back what is stored.
         run_job.release()
+        hand_back_free_memory()
         answered = False
         try:
             while True:
