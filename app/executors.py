@@ -120,6 +120,10 @@ def _run(fn: Callable[[T], R], item: T) -> R:
     return fn(item)
 
 
+def _tidy() -> None:
+    hand_back_free_memory()
+
+
 def _run_shared(fn: Callable[[S, T], R], shared: S, item: T) -> R:
     hand_back_free_memory()
     return fn(shared, item)
@@ -158,6 +162,7 @@ def start_ray(address: str | None = None, num_cpus: int | None = None) -> Any:
         if not _remote:
             _remote["map"] = ray.remote(_run)
             _remote["shared"] = ray.remote(_run_shared)
+            _remote["tidy"] = ray.remote(_tidy)
     return ray
 
 
@@ -181,7 +186,9 @@ class RayExecutor:
 
     def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
         task = _remote["map"].options(max_retries=self.max_retries)
-        return list(self._ray.get([task.remote(fn, item) for item in items]))
+        results = list(self._ray.get([task.remote(fn, item) for item in items]))
+        self._tidy(len(items))
+        return results
 
     def map_shared(self, fn: Callable[[S, T], R], shared: S, items: Sequence[T]) -> list[R]:
         if not items:
@@ -189,7 +196,16 @@ class RayExecutor:
         # A reference passed as a task's argument is resolved by Ray before the task runs.
         ref = self._ray.put(shared)
         task = _remote["shared"].options(max_retries=self.max_retries)
-        return list(self._ray.get([task.remote(fn, ref, item) for item in items]))
+        results = list(self._ray.get([task.remote(fn, ref, item) for item in items]))
+        del ref
+        self._tidy(len(items))
+        return results
+
+    def _tidy(self, tasks: int) -> None:
+        """A no-op task per core that ran the work, which hands back what the last tasks freed:
+        the workers idle until the next call would otherwise keep it (see hand_back_free_memory)."""
+        if tasks:
+            self._ray.get([_remote["tidy"].remote() for _ in range(min(tasks, self.parallelism))])
 
 
 def check_available(name: str) -> None:
