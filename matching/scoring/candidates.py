@@ -563,27 +563,23 @@ def _group_top(g: _Group, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, i
         parts_z = [z.ravel(), qz]
         n_scored = z.size + qz.size
         taken = q_r * n + q_c  # pairs already scored with their preference term
-        if near.size:
-            zn = g.dense(near).ravel()
-            r = np.repeat(np.arange(members), near.size)
-            c = np.tile(near, members)
-            n_scored += zn.size
-            fresh = zn >= floors[r]
+
+        def add(r: np.ndarray, c: np.ndarray, zs: np.ndarray) -> int:
+            """Keep the pairs that reach the member's floor and are not scored already."""
+            fresh = zs >= floors[r]
             fresh[fresh] = ~np.isin(r[fresh] * n + c[fresh], taken)
             parts_r.append(r[fresh])
             parts_c.append(c[fresh])
-            parts_z.append(zn[fresh])
+            parts_z.append(zs[fresh])
+            return zs.size
+
+        if near.size:
+            n_scored += add(np.repeat(np.arange(members), near.size), np.tile(near, members), g.dense(near).ravel())
         if s_hi > 0.0:
             outside[near] = False
             reach = g.first_of_kind(np.flatnonzero(outside & (u + s_hi >= low - m)), k, ranked_col)
             if reach.size:
-                r, c, zs = g.shared_skills(reach)
-                n_scored += zs.size
-                fresh = zs >= floors[r]
-                fresh[fresh] = ~np.isin(r[fresh] * n + c[fresh], taken)
-                parts_r.append(r[fresh])
-                parts_c.append(c[fresh])
-                parts_z.append(zs[fresh])
+                n_scored += add(*g.shared_skills(reach))
         rows, cols, vals = np.concatenate(parts_r), np.concatenate(parts_c), np.concatenate(parts_z)
         good = vals >= floors[rows]  # the block of T and the ranked pairs; the others are filtered
         rows, cols, vals = rows[good], cols[good], vals[good]
