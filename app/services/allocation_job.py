@@ -400,13 +400,11 @@ class ScopeFacts:
 
 
 def internship_outcome(problem: InternshipProblem, params: InternshipParams, result: InternshipResult,
-                       unscorable: Sequence[dict[str, Any]], inputs: InternshipInputs,
-                       facts: ScopeFacts | None = None) -> Solved:
+                       unscorable: Sequence[dict[str, Any]], inputs: InternshipInputs, facts: ScopeFacts) -> Solved:
     violations = check_internships(problem, params, result.assigned_pair,
                                    check_floors_and_stability=result.status in (Status.OPTIMAL, Status.FEASIBLE))
     placements = _placed(violations, result.assigned_pair, problem.student_ids, problem.opening_ids,
                          problem.pair_opening, problem.pair_score)
-    facts = facts if facts is not None else ScopeFacts.of(inputs)
     college_of = facts.college_of
     unplaced = [{"id": u.id, "college_id": u.group, "reasons": [r.value for r in u.reasons],
                  **({"partnerships": list(u.partnerships)} if u.partnerships else {})} for u in result.unplaced]
@@ -524,11 +522,12 @@ class InternshipJob:
     def check(self) -> Solved:
         assert self.result is not None, "solve first"
         problem, params = self.instance()
+        assert self.facts is not None, "candidates first"
         return internship_outcome(problem, params, self.result, self.unscorable, self.inputs, self.facts)
 
     def release(self) -> None:
+        # The profiles went after the candidates; what is left is the problem and its facts.
         self.problem = self.result = self.facts = None
-        self.inputs = replace(self.inputs, students=[], openings=[], programs={})
 
 
 @dataclass

@@ -146,17 +146,23 @@ def partnership(request: Request, partnership_id: WebId, session: DbDep, user: U
         "status_words": STATUS_WORDS, "form_words": FORMS, "columns": REPORT_COLUMNS})
 
 
+def _refused(request: Request, session: Any, exc: ChanjiaoError, back: str) -> Response:
+    """A refusal the user can act on, as a message on the page they came from (nothing stored);
+    a missing or forbidden object stays the error page it is."""
+    if exc.status in (403, 404):
+        raise exc
+    session.rollback()
+    flash(request, "error", service_message(gettext_of(request), exc))
+    return redirect(back)
+
+
 async def _move(request: Request, session: Any, user: Any, partnership_id: int, action: str) -> Response:
     principal = require(user, *PARTIES)
     g = gettext_of(request)
     try:
         row = getattr(PartnershipService(session, principal), action)(partnership_id)
     except ChanjiaoError as exc:
-        if exc.status in (403, 404):
-            raise
-        session.rollback()
-        flash(request, "error", service_message(g, exc))
-        return redirect(f"/partnerships/{partnership_id}")
+        return _refused(request, session, exc, f"/partnerships/{partnership_id}")
     flash(request, "ok", g.gettext("The partnership is now %(status)s.") % {
         "status": g.gettext(STATUS_WORDS[row.status.value])})
     return redirect(f"/partnerships/{partnership_id}")
@@ -243,11 +249,7 @@ async def run_alliance(request: Request, alliance_id: WebId, session: DbDep, use
         flash(request, "error", "; ".join(errors.values()) or g.gettext("This value is not accepted."))
         return redirect(f"/alliances/{alliance_id}")
     except ChanjiaoError as exc:
-        if exc.status in (403, 404):
-            raise
-        session.rollback()
-        flash(request, "error", service_message(g, exc))
-        return redirect(f"/alliances/{alliance_id}")
+        return _refused(request, session, exc, f"/alliances/{alliance_id}")
     flash(request, "ok", g.gettext("Run %(id)d queued.") % {"id": run.id})
     return redirect(f"/runs/{run.id}")
 

@@ -208,6 +208,22 @@ def test_cancel_during_solve_writes_nothing(app_client: TestClient, world: World
     assert session.scalar(select(func.count()).select_from(Placement).where(Placement.run_id == run["id"])) == 0
 
 
+def test_a_result_the_check_refuses_is_not_stored(app_client: TestClient, world: World, market: dict[str, Any],
+                                                  worker: Worker, session: Session,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # The solve and the run's check are one task: a result the check refuses fails the run and
+    # writes no placement, whichever process solved it.
+    from app.services import allocation_job
+
+    run = _submit(app_client, world).json()
+    monkeypatch.setattr(allocation_job, "check_internships", lambda *args, **kwargs: ["seat 1 over capacity"])
+    worker.run_once()
+    status = app_client.get(f"{API}/allocation-runs/{run['id']}", headers=world.h("scheduler")).json()
+    assert status["status"] == "failed"
+    assert "independent check failed: seat 1 over capacity" in status["error"]
+    assert session.scalar(select(func.count()).select_from(Placement).where(Placement.run_id == run["id"])) == 0
+
+
 def test_supplementary_round_keeps_accepted_placements(app_client: TestClient, world: World,
                                                        market: dict[str, Any], worker: Worker) -> None:
     first = _run(app_client, world, worker)
