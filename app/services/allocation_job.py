@@ -280,8 +280,8 @@ def province_candidates(shared: CandidateInputs, students: list[StudentProfile])
 
 def scope_candidates(inputs: InternshipInputs, k: int, executor: Executor,
                      progress: Progress | None = None) -> Candidates:
-    """The candidates of every student of the scope, a province per task, in waves of as many
-    tasks as the executor runs at once (so progress moves as provinces finish)."""
+    """The candidates of every student of the scope, a province per task (progress moves as
+    provinces finish)."""
     provinces: dict[str, list[int]] = defaultdict(list)
     for i, s in enumerate(inputs.students):
         provinces[s.province].append(i)
@@ -291,15 +291,9 @@ def scope_candidates(inputs: InternshipInputs, k: int, executor: Executor,
     space = text_space_of(corpus) if corpus else None
     shared = CandidateInputs(inputs.openings, inputs.programs, k, inputs.context, space,
                              index_openings(inputs.openings, space) if space is not None else None)
-    wave = max(1, executor.parallelism)
-    parts: list[tuple[np.ndarray, Candidates]] = []
-    for start in range(0, len(groups), wave):
-        batch = groups[start:start + wave]
-        found = executor.map_shared(province_candidates, shared,
-                                    [[inputs.students[i] for i in members] for members in batch])
-        parts += [(np.asarray(members, dtype=np.int64), c) for members, c in zip(batch, found, strict=True)]
-        if progress is not None:
-            progress(len(parts), len(groups))
+    found = executor.map_shared(province_candidates, shared,
+                                [[inputs.students[i] for i in members] for members in groups], progress)
+    parts = [(np.asarray(members, dtype=np.int64), c) for members, c in zip(groups, found, strict=True)]
     return merge_candidates(parts, [s.id for s in inputs.students])
 
 

@@ -410,8 +410,7 @@ def solve_internships(problem: InternshipProblem, params: InternshipParams,
     objective, bound and gap (weights from :func:`matching.allocation.weights.fit_weights`), and the
     reasons of every unplaced student.  Optimal mode with partitions solves independent parts
     through ``executor`` (inline by default); results are identical for every executor, and
-    ``progress(parts done, parts)`` is called as they finish (then in waves of the executor's
-    parallelism; it may raise to abort).  In stable
+    ``progress(parts done, parts)`` is called as each finishes (it may raise to abort).  In stable
     mode the stable matching is exact (``bound == objective``); the unconstrained optimum and the
     price of stability are in ``stats`` unless ``params.price_of_stability`` is off.
     Seats a partnership reserved (``problem.reservations``) go to its programs' students only; such
@@ -448,16 +447,8 @@ def solve_internships(problem: InternshipProblem, params: InternshipParams,
             # monotonic clock has another origin.
             wall_deadline = time.time() + (deadline - time.monotonic())
             tasks = [(part, wall_deadline, budget) for part, budget in zip(parts, budgets, strict=True)]
-            if progress is None:
-                parts_out = pool.map_shared(_solve_shared_part, (problem, params), tasks)
-            else:
-                # Waves of as many parts as run at once, so the caller hears of each wave as it ends;
-                # a part's result does not depend on its wave (its budget starts when it starts).
-                parts_out = []
-                wave = max(1, pool.parallelism)
-                for start in range(0, len(tasks), wave):
-                    parts_out += pool.map_shared(_solve_shared_part, (problem, params), tasks[start:start + wave])
-                    progress(len(parts_out), len(tasks))
+            # A part's result does not depend on when it runs: its budget starts when it starts.
+            parts_out = pool.map_shared(_solve_shared_part, (problem, params), tasks, progress)
         else:
             maps = [np.arange(problem.n_pairs, dtype=np.int64)]
             parts_out = [_solve_part((problem, params, deadline, params.time_limit_s))]

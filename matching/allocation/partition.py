@@ -19,6 +19,9 @@ S = TypeVar("S")
 T = TypeVar("T")
 R = TypeVar("R")
 
+# (calls done, calls): how far a map has got; it may raise to abort the map.
+Progress = Callable[[int, int], None]
+
 
 class Executor(Protocol):
     """Runs one function over many inputs and returns the results in input order.
@@ -38,12 +41,15 @@ class Executor(Protocol):
         """``[fn(item) for item in items]``, possibly in parallel."""
         ...
 
-    def map_shared(self, fn: Callable[[S, T], R], shared: S, items: Sequence[T]) -> list[R]:
+    def map_shared(self, fn: Callable[[S, T], R], shared: S, items: Sequence[T],
+                   progress: Progress | None = None) -> list[R]:
         """``[fn(shared, item) for item in items]``, with ``shared`` sent to the workers once.
 
         For a large input that every call reads (the whole problem, a fitted text space): an
         executor ships it once per worker or through its object store, not once per item.  ``fn``
-        must not modify ``shared`` (workers may see a read-only copy).
+        must not modify ``shared`` (workers may see a read-only copy).  ``progress(calls done,
+        calls)`` is called as each call finishes, in the order they finish; if it raises, the calls
+        not yet started are dropped and the exception propagates.
         """
         ...
 
@@ -56,8 +62,14 @@ class InlineExecutor:
     def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
         return [fn(item) for item in items]
 
-    def map_shared(self, fn: Callable[[S, T], R], shared: S, items: Sequence[T]) -> list[R]:
-        return [fn(shared, item) for item in items]
+    def map_shared(self, fn: Callable[[S, T], R], shared: S, items: Sequence[T],
+                   progress: Progress | None = None) -> list[R]:
+        results = []
+        for item in items:
+            results.append(fn(shared, item))
+            if progress is not None:
+                progress(len(results), len(items))
+        return results
 
 
 @dataclass(slots=True)

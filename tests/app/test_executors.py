@@ -36,6 +36,49 @@ def test_process_map_shared_keeps_input_order_and_runs_in_workers() -> None:
     assert ProcessExecutor(max_workers=2).map_shared(_scaled, {"factor": 2}, [5]) == [(10, os.getpid())]
 
 
+def _logged(log_dir: str, item: int) -> int:
+    (Path(log_dir) / f"{item}.done").touch()
+    return item
+
+
+class _Enough(Exception):
+    pass
+
+
+@pytest.mark.parametrize("start_method", ["fork", "spawn"])  # items inherited, or pickled per call
+def test_process_map_shared_reports_each_call_as_it_ends_in_one_pool(start_method: str) -> None:
+    heard: list[tuple[int, int]] = []
+    results = ProcessExecutor(max_workers=2, start_method=start_method).map_shared(
+        _scaled, {"factor": 3}, list(range(12)), lambda done, n: heard.append((done, n)))
+    assert [value for value, _ in results] == [3 * i for i in range(12)]
+    assert os.getpid() not in {pid for _, pid in results}
+    assert heard == [(done, 12) for done in range(1, 13)]
+    assert len({pid for _, pid in results}) <= 2  # the same two workers ran every call
+
+
+def test_a_raising_progress_stops_the_process_map(tmp_path: Path) -> None:
+    def enough(done: int, n: int) -> None:
+        raise _Enough
+
+    with pytest.raises(_Enough):
+        ProcessExecutor(max_workers=2).map_shared(_logged, str(tmp_path), list(range(200)), enough)
+    # The pool let the calls in flight end and dropped the rest.
+    assert 1 <= len(list(tmp_path.glob("*.done"))) < 200
+
+
+def test_inline_map_shared_reports_progress_and_stops_when_told() -> None:
+    heard: list[tuple[int, int]] = []
+
+    def until_two(done: int, n: int) -> None:
+        heard.append((done, n))
+        if done == 2:
+            raise _Enough
+
+    with pytest.raises(_Enough):
+        InlineExecutor().map_shared(_scaled, {"factor": 1}, [1, 2, 3], until_two)
+    assert heard == [(1, 3), (2, 3)]
+
+
 def test_inline_and_process_give_the_same_allocation() -> None:
     problem = regional_problem(1)
     params = InternshipParams(default_quota=3, college_floor=0.2)

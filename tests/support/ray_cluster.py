@@ -252,10 +252,11 @@ def check_map(cluster: Cluster) -> dict[str, Any]:
     try:
         executor = RayExecutor(cluster.address)
         mapped = executor.map(whereabouts, list(range(40)))
-        shared = executor.map_shared(_offset, 1000, list(range(40)))
+        heard: list[tuple[int, int]] = []
+        shared = executor.map_shared(_offset, 1000, list(range(40)), lambda done, n: heard.append((done, n)))
         return {"parallelism": executor.parallelism, "items": [m[0] for m in mapped],
                 "nodes": len({m[2] for m in mapped} & cluster.sessions), "driver_pid": os.getpid(),
-                "pids": sorted({m[1] for m in mapped}), "shared": shared}
+                "pids": sorted({m[1] for m in mapped}), "shared": shared, "progress": heard}
     finally:
         ray.shutdown()
 

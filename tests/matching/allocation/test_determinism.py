@@ -38,9 +38,9 @@ def test_inline_executor_solves_every_part() -> None:
     calls: list[int] = []
 
     class Counting(InlineExecutor):
-        def map_shared(self, fn, shared, items):
+        def map_shared(self, fn, shared, items, progress=None):
             calls.append(len(items))
-            return super().map_shared(fn, shared, items)
+            return super().map_shared(fn, shared, items, progress)
 
     counted = solve_internships(problem, params, Counting())
     assert calls == [3]
