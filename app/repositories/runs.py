@@ -303,8 +303,10 @@ class RunRepository:
 
     def _streamed(self, stmt: Executable) -> Iterator[Row[Any]]:
         """The rows of ``stmt`` in batches (a server-side cursor on PostgreSQL), so a national scope
-        never sits in memory twice, as rows and as profiles.  Consume it inside the transaction."""
-        return iter(self.session.execute(stmt.execution_options(yield_per=STREAM_BATCH)))
+        never sits in memory twice, as rows and as profiles.  Consume it inside the transaction.
+        Core, not ORM, execution: the rows are plain columns, and the ORM's per-row handling took
+        half the time of reading 100k students."""
+        return iter(self.session.connection().execute(stmt.execution_options(yield_per=STREAM_BATCH)))
 
     def scope_openings(self, term: str, province: str | None, enterprise_ids: Sequence[int]) -> list[Opening]:
         stmt = select(Opening).where(Opening.term == term).order_by(Opening.id)
