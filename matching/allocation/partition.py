@@ -13,11 +13,13 @@ from typing import Protocol, TypeVar
 
 import numpy as np
 
-from matching.allocation.problem import IntArray, InternshipProblem
+from matching.allocation.problem import Int32Array, IntArray, InternshipProblem
 
 S = TypeVar("S")
 T = TypeVar("T")
 R = TypeVar("R")
+
+Indices = IntArray | Int32Array  # dense indices, as the problem stores them
 
 # (calls done, calls): how far a map has got; it may raise to abort the map.
 Progress = Callable[[int, int], None]
@@ -88,28 +90,51 @@ def _find(parent: list[int], x: int) -> int:
 
 
 def _union_all(parent: list[int], a: Iterable[int], b: Iterable[int]) -> None:
-    for x, y in set(zip(a, b, strict=True)):
+    for x, y in zip(a, b, strict=True):
         rx, ry = _find(parent, x), _find(parent, y)
         if rx != ry:
             parent[max(rx, ry)] = min(rx, ry)
 
 
+def _linked(n_scopes: int, a: Indices, b: Indices) -> list[int]:
+    """Union-find parents of ``n_scopes`` scopes with scope ``a[i]`` merged with ``b[i]``.
+
+    Millions of candidate pairs link a few dozen scopes: counting the pairs' codes finds the
+    distinct links without a Python loop (and without a set of millions of tuples)."""
+    codes = a.astype(np.int64) * n_scopes + b
+    if n_scopes * n_scopes <= 1 << 22:
+        codes = np.flatnonzero(np.bincount(codes, minlength=n_scopes * n_scopes))
+    else:
+        codes = np.unique(codes)
+    parent = list(range(n_scopes))
+    _union_all(parent, (codes // n_scopes).tolist(), (codes % n_scopes).tolist())
+    return parent
+
+
+def linked_components(n_scopes: int, a: Indices, b: Indices) -> IntArray:
+    """Component (its smallest scope) of each of ``n_scopes`` scopes, merging ``a[i]`` with ``b[i]``."""
+    parent = _linked(n_scopes, a, b)
+    return np.asarray([_find(parent, i) for i in range(n_scopes)], dtype=np.int64)
+
+
+def _union_groups(parent: list[int], group: Indices, scope: Indices) -> None:
+    """Merge the scopes in which one group (an enterprise, a college) has members."""
+    n = len(parent)
+    codes = np.unique(group.astype(np.int64) * n + scope)
+    groups, scopes = codes // n, codes % n
+    first_scope = scopes[np.searchsorted(groups, groups)]  # codes sort by group, then scope
+    _union_all(parent, first_scope.tolist(), scopes.tolist())
+
+
 def scope_components(problem: InternshipProblem, link_colleges: bool, link_enterprises: bool) -> IntArray:
     """Component of each scope once every scope-crossing link is merged."""
     n = len(problem.scope_ids)
-    parent = list(range(n))
-    s_scope = problem.student_scope[problem.pair_student].tolist()
-    o_scope = problem.opening_scope[problem.pair_opening].tolist()
-    _union_all(parent, s_scope, o_scope)
+    parent = _linked(n, problem.student_scope[problem.pair_student], problem.opening_scope[problem.pair_opening])
     if link_enterprises:
         # An enterprise cap or quota couples every scope in which the enterprise has openings.
-        first: dict[int, int] = {}
-        for e, sc in zip(problem.opening_enterprise.tolist(), problem.opening_scope.tolist(), strict=True):
-            _union_all(parent, [first.setdefault(e, sc)], [sc])
+        _union_groups(parent, problem.opening_enterprise, problem.opening_scope)
     if link_colleges:
-        first_c: dict[int, int] = {}
-        for c, sc in zip(problem.student_college.tolist(), problem.student_scope.tolist(), strict=True):
-            _union_all(parent, [first_c.setdefault(c, sc)], [sc])
+        _union_groups(parent, problem.student_college, problem.student_scope)
     return np.asarray([_find(parent, i) for i in range(n)], dtype=np.int64)
 
 

@@ -20,6 +20,7 @@ import numpy as np
 from ortools.graph.python import min_cost_flow
 
 from matching.allocation.constraints import Prepared
+from matching.allocation.partition import linked_components
 from matching.allocation.problem import UNLIMITED, BoolArray, IntArray, InternshipProblem
 
 
@@ -180,23 +181,8 @@ def solve_flow(
 
 def _scope_components(problem: InternshipProblem, pairs: IntArray) -> IntArray:
     """Component of each scope, merging the scopes that the given pairs link."""
-    n_scopes = max(len(problem.scope_ids), 1)
-    linked = np.flatnonzero(np.bincount(
-        problem.student_scope[problem.pair_student[pairs]].astype(np.int64) * n_scopes
-        + problem.opening_scope[problem.pair_opening[pairs]], minlength=n_scopes * n_scopes))
-    parent = list(range(n_scopes))
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for code in linked.tolist():
-        a, b = find(code // n_scopes), find(code % n_scopes)
-        if a != b:
-            parent[max(a, b)] = min(a, b)
-    return np.asarray([find(x) for x in range(n_scopes)], dtype=np.int64)
+    return linked_components(max(len(problem.scope_ids), 1), problem.student_scope[problem.pair_student[pairs]],
+                             problem.opening_scope[problem.pair_opening[pairs]])
 
 
 def _local_index(component: np.ndarray[Any, Any]) -> IntArray:
