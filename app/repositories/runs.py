@@ -147,29 +147,31 @@ class RunRepository:
 
     def insert_placements(self, rows: Iterable[dict[str, Any]]) -> int:
         """Insert a run's proposals in the caller's transaction, streaming ``rows``: COPY on
-        PostgreSQL, batched multi-row inserts elsewhere.  Returns how many were written."""
+        PostgreSQL, batched multi-row Core inserts elsewhere (the ORM's bulk insert took a third
+        longer for the same rows).  Returns how many were written."""
+        # Neither COPY nor a Core insert runs the ORM's Python-side defaults: every column that
+        # has one is given here.
+        now = utcnow()
+        defaults = {"lecturer_id": None, "course_need_id": None, "student_id": None, "opening_id": None,
+                    "created_at": now, "updated_at": now}
+        full = ({**defaults, **row} for row in rows)
         if self.session.get_bind().dialect.name == "postgresql":
-            return self._copy_placements(rows)
+            return self._copy_placements(full)
         written = 0
-        iterator = iter(rows)
-        while batch := list(itertools.islice(iterator, INSERT_BATCH)):
-            self.session.execute(insert(Placement), batch)
+        connection = self.session.connection()  # the session's own, so its transaction holds the rows
+        while batch := list(itertools.islice(full, INSERT_BATCH)):
+            connection.execute(insert(Placement.__table__), batch)
             written += len(batch)
         return written
 
     def _copy_placements(self, rows: Iterable[dict[str, Any]]) -> int:
-        # COPY skips the ORM's Python-side defaults: every column that has one is given here.
-        now = utcnow()
-        defaults = {"lecturer_id": None, "course_need_id": None, "student_id": None, "opening_id": None,
-                    "created_at": now, "updated_at": now}
         columns = ("run_id", "kind", "student_id", "opening_id", "lecturer_id", "course_need_id", "term", "score",
                    "status", "locked", "created_at", "updated_at")
         # The session's own connection, so the rows are part of its transaction (and its rollback).
         raw: Any = self.session.connection().connection.driver_connection
         written = 0
         with raw.cursor() as cursor, cursor.copy(f"COPY placements ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                values = {**defaults, **row}
+            for values in rows:
                 copy.write_row(tuple(values[c] for c in columns))
                 written += 1
         return written
