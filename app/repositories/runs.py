@@ -160,7 +160,7 @@ class RunRepository:
         written = 0
         connection = self.session.connection()  # the session's own, so its transaction holds the rows
         while batch := list(itertools.islice(full, INSERT_BATCH)):
-            connection.execute(insert(Placement.__table__), batch)
+            connection.execute(insert(Placement), batch)
             written += len(batch)
         return written
 
