@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.models import AllocationRun, RunKind, RunMode, RunStatus
-from app.executors import hand_back_free_memory, make_executor
+from app.executors import avoid_hugepage_stalls, hand_back_free_memory, make_executor
 from app.repositories.runs import RunRepository
 from app.run_schemas import RunParameters
 from app.services import allocation_job as job
@@ -123,6 +123,7 @@ class Worker:
         self.lease = timedelta(seconds=settings.worker_lease_s)
         self._cancelled = threading.Event()
         self._lost = threading.Event()
+        avoid_hugepage_stalls()  # before its pools and solver children start: they inherit it
 
     # -- loop
 

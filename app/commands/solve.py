@@ -29,7 +29,7 @@ def register(cli: typer.Typer) -> None:
 
         from rich.markup import escape
 
-        from app.executors import EXECUTORS, ExecutorUnavailable, make_executor
+        from app.executors import EXECUTORS, ExecutorUnavailable, avoid_hugepage_stalls, make_executor
         from app.instances import InstanceError, read_instance, write_internship_result, write_lecturer_result
         from matching.allocation import ProblemError, solve_internships, solve_lecturers
 
@@ -37,6 +37,7 @@ def register(cli: typer.Typer) -> None:
             console.print(f"[red]--executor:[/red] {executor!r} is not one of {', '.join(EXECUTORS)}")
             raise typer.Exit(2)
 
+        avoid_hugepage_stalls()
         try:
             loaded = read_instance(instance)
         except InstanceError as exc:

@@ -157,3 +157,30 @@ def test_solve_with_ray_missing_says_which_extra(monkeypatch: pytest.MonkeyPatch
     assert result.exit_code == 2
     assert "install chanjiao[ray]" in " ".join(result.output.split())
     assert not (tmp_path / "out").exists()
+
+
+def _hugepages_asked() -> bool:
+    from numpy._core import multiarray
+
+    state = bool(multiarray._set_madvise_hugepage(True))
+    multiarray._set_madvise_hugepage(state)  # put back what it was
+    return state
+
+
+def test_hugepages_are_not_asked_for_unless_the_operator_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    from numpy._core import multiarray
+
+    from app.executors import avoid_hugepage_stalls
+
+    before = bool(multiarray._set_madvise_hugepage(True))
+    try:
+        monkeypatch.delenv("NUMPY_MADVISE_HUGEPAGE", raising=False)
+        avoid_hugepage_stalls()
+        assert os.environ["NUMPY_MADVISE_HUGEPAGE"] == "0"  # what spawned children read at import
+        assert not _hugepages_asked()
+        multiarray._set_madvise_hugepage(True)
+        monkeypatch.setenv("NUMPY_MADVISE_HUGEPAGE", "1")
+        avoid_hugepage_stalls()
+        assert _hugepages_asked()
+    finally:
+        multiarray._set_madvise_hugepage(before)
