@@ -149,19 +149,17 @@ class CandidatePairs:
     def problem(self, caps: dict[str, int]) -> InternshipProblem:
         """The solver problem: the same ids, codes and order ``app/instances.py`` reads back."""
         students, openings = self.students, self.openings
-        colleges, college_code = np.unique(np.array([s.college_id for s in students], dtype=str),
-                                           return_inverse=True)
-        programs, program_code = np.unique(np.array([s.program_id for s in students], dtype=str),
-                                           return_inverse=True)
-        enterprises, enterprise_code = np.unique(np.array([o.enterprise_id for o in openings], dtype=str),
-                                                 return_inverse=True)
-        scopes, scope_code = np.unique(np.array([s.province for s in students] + [o.province for o in openings],
-                                                dtype=str), return_inverse=True)
-        enterprise_ids = tuple(str(e) for e in enterprises)
+        colleges, college_code = _coded([s.college_id for s in students])
+        programs, program_code = _coded([s.program_id for s in students])
+        enterprise_ids, enterprise_code = _coded([o.enterprise_id for o in openings])
+        scopes, scope_code = _coded([s.province for s in students] + [o.province for o in openings])
         cap = np.array([caps.get(e, UNLIMITED) for e in enterprise_ids], dtype=np.int64)
-        ranked = [(i * self.n_openings + self._opening_pos[o], r) for i, s in enumerate(students)
-                  for o, r in s.preferences.items() if o in self._opening_pos]
-        rank_keys = np.array(sorted(ranked), dtype=np.int64).reshape(-1, 2)
+        opening_pos = self._opening_pos
+        ranked = [(i * self.n_openings + opening_pos[o], r) for i, s in enumerate(students)
+                  for o, r in s.preferences.items() if o in opening_pos]
+        rank_keys = np.array(ranked, dtype=np.int64).reshape(-1, 2)
+        # By key; a key is unique (a student ranks an opening once), so this is the sort of the pairs.
+        rank_keys = rank_keys[np.argsort(rank_keys[:, 0], kind="stable")]
         keys = self.keys
         where = np.searchsorted(rank_keys[:, 0], keys) if rank_keys.size else np.zeros(keys.size, dtype=np.int64)
         where = np.minimum(where, max(len(rank_keys) - 1, 0))
@@ -177,13 +175,20 @@ class CandidatePairs:
             opening_seats=np.array([o.seats for o in openings], dtype=np.int64),
             opening_scope=scope_code[n:].astype(np.int32),
             enterprise_ids=enterprise_ids, enterprise_cap=cap,
-            college_ids=tuple(str(c) for c in colleges), program_ids=tuple(str(p) for p in programs),
-            scope_ids=tuple(str(p) for p in scopes),
+            college_ids=colleges, program_ids=programs, scope_ids=scopes,
             pair_student=self.student.astype(np.int32), pair_opening=self.opening.astype(np.int32),
             pair_score=self.score, pair_student_rank=student_rank.astype(np.int32),
             pair_opening_rank=np.zeros(keys.size, dtype=np.int32),
             student_ranks_given=any(s.preferences for s in students), opening_ranks_given=False,
         )
+
+
+def _coded(values: list[str]) -> tuple[tuple[str, ...], np.ndarray]:
+    """The distinct values in sorted order, and each value's position among them (what
+    ``np.unique(..., return_inverse=True)`` gives, without sorting an array of strings)."""
+    table = sorted(set(values))
+    position = {v: i for i, v in enumerate(table)}
+    return tuple(table), np.fromiter((position[v] for v in values), dtype=np.int64, count=len(values))
 
 
 def apportion_caps(openings: Sequence[OpeningProfile], caps: dict[str, int]) -> list[OpeningProfile]:
