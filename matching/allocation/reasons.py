@@ -36,24 +36,24 @@ def unplaced_reasons(prepared: Prepared, assigned_pair: IntArray,
         groups, 0)] if prepared.quotas.n_groups else np.zeros(problem.n_pairs, dtype=bool))
     not_ranked = ((prefs.student_position < 0) | (prefs.opening_position < 0) if prefs is not None
                   else np.zeros(problem.n_pairs, dtype=bool))
-    flags = np.stack([full, quota_hit, prepared.forbidden, not_ranked], axis=1)
+    flags = (full, quota_hit, prepared.forbidden, not_ranked)
     codes = (UnplacedReason.FULL, UnplacedReason.QUOTA, UnplacedReason.INELIGIBLE, UnplacedReason.NOT_RANKED)
 
     unplaced = assigned_pair < 0
-    order = np.argsort(problem.pair_student, kind="stable")
-    starts = np.searchsorted(problem.pair_student[order], np.arange(problem.n_students + 1))
-    per_student = np.zeros((problem.n_students, len(codes)), dtype=bool)
-    if problem.n_pairs:
-        sorted_flags = flags[order]
-        nonempty = starts[:-1] < starts[1:]
-        reduced = np.logical_or.reduceat(sorted_flags, np.minimum(starts[:-1], problem.n_pairs - 1), axis=0)
-        per_student[nonempty] = reduced[nonempty]
-    has_pairs = starts[1:] > starts[:-1]
-    out = []
-    for s in np.flatnonzero(unplaced).tolist():
-        if not has_pairs[s]:
-            reasons: tuple[UnplacedReason, ...] = (UnplacedReason.NO_CANDIDATES,)
-        else:
-            reasons = tuple(code for code, hit in zip(codes, per_student[s].tolist(), strict=True) if hit)
-        out.append(Unplaced(problem.student_ids[s], problem.college_ids[problem.student_college[s]], reasons))
-    return tuple(out)
+    student = problem.pair_student
+    n = problem.n_students
+    # A reason holds for a student when it holds on any of their pairs: a count per student, no sort.
+    per_student = np.stack([np.bincount(student[flag], minlength=n) > 0 for flag in flags], axis=1)
+    has_pairs = np.bincount(student, minlength=n) > 0
+    # Each student's reasons as a bit pattern; the few distinct patterns become tuples once.
+    pattern = per_student.astype(np.int64) @ (1 << np.arange(len(codes), dtype=np.int64))
+    no_candidates = -1
+    pattern[~has_pairs] = no_candidates
+    students = np.flatnonzero(unplaced)
+    reasons_of: dict[int, tuple[UnplacedReason, ...]] = {no_candidates: (UnplacedReason.NO_CANDIDATES,)}
+    for bits in np.unique(pattern[students]).tolist():
+        if bits != no_candidates:
+            reasons_of[bits] = tuple(code for i, code in enumerate(codes) if bits >> i & 1)
+    student_ids, college_ids = problem.student_ids, problem.college_ids
+    return tuple(Unplaced(student_ids[s], college_ids[c], reasons_of[bits]) for s, c, bits in zip(
+        students.tolist(), problem.student_college[students].tolist(), pattern[students].tolist(), strict=True))
