@@ -139,4 +139,4 @@ def test_map_and_map_shared_on_the_cluster_keep_input_order(cluster_runs: dict[s
     assert mapped["items"] == list(range(40))
     assert mapped["nodes"] == 2 and mapped["driver_pid"] not in mapped["pids"]
     assert mapped["shared"] == [1000 + i for i in range(40)]
-    assert mapped["progress"] == [(done, 40) for done in range(1, 41)]  # one report per task, as it ends
+    assert mapped["progress"] == [[done, 40] for done in range(1, 41)]  # one report per task, as it ends (JSON)
