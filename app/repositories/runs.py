@@ -149,8 +149,8 @@ class RunRepository:
         """Insert a run's proposals in the caller's transaction, streaming ``rows``: COPY on
         PostgreSQL, batched multi-row Core inserts elsewhere (the ORM's bulk insert took a third
         longer for the same rows).  Returns how many were written."""
-        # Neither COPY nor a Core insert runs the ORM's Python-side defaults: every column that
-        # has one is given here.
+        # COPY runs no column default: every column that has one is given here (the Core insert
+        # takes the same full rows).
         now = utcnow()
         defaults = {"lecturer_id": None, "course_need_id": None, "student_id": None, "opening_id": None,
                     "created_at": now, "updated_at": now}

@@ -111,10 +111,13 @@ def _linked(n_scopes: int, a: Indices, b: Indices) -> list[int]:
     return parent
 
 
+def _roots(parent: list[int]) -> IntArray:
+    return np.asarray([_find(parent, i) for i in range(len(parent))], dtype=np.int64)
+
+
 def linked_components(n_scopes: int, a: Indices, b: Indices) -> IntArray:
     """Component (its smallest scope) of each of ``n_scopes`` scopes, merging ``a[i]`` with ``b[i]``."""
-    parent = _linked(n_scopes, a, b)
-    return np.asarray([_find(parent, i) for i in range(n_scopes)], dtype=np.int64)
+    return _roots(_linked(n_scopes, a, b))
 
 
 def _union_groups(parent: list[int], group: Indices, scope: Indices) -> None:
@@ -135,7 +138,7 @@ def scope_components(problem: InternshipProblem, link_colleges: bool, link_enter
         _union_groups(parent, problem.opening_enterprise, problem.opening_scope)
     if link_colleges:
         _union_groups(parent, problem.student_college, problem.student_scope)
-    return np.asarray([_find(parent, i) for i in range(n)], dtype=np.int64)
+    return _roots(parent)
 
 
 @dataclass(frozen=True, slots=True)

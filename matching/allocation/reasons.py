@@ -42,11 +42,12 @@ def unplaced_reasons(prepared: Prepared, assigned_pair: IntArray,
     unplaced = assigned_pair < 0
     student = problem.pair_student
     n = problem.n_students
-    # A reason holds for a student when it holds on any of their pairs: a count per student, no sort.
-    per_student = np.stack([np.bincount(student[flag], minlength=n) > 0 for flag in flags], axis=1)
+    # A reason holds for a student when it holds on any of their pairs (a count per student, no
+    # sort); each student's reasons are one bit pattern, and the few distinct patterns become tuples once.
+    pattern = np.zeros(n, dtype=np.int64)
+    for bit, flag in enumerate(flags):
+        pattern |= (np.bincount(student[flag], minlength=n) > 0).astype(np.int64) << bit
     has_pairs = np.bincount(student, minlength=n) > 0
-    # Each student's reasons as a bit pattern; the few distinct patterns become tuples once.
-    pattern = per_student.astype(np.int64) @ (1 << np.arange(len(codes), dtype=np.int64))
     no_candidates = -1
     pattern[~has_pairs] = no_candidates
     students = np.flatnonzero(unplaced)
