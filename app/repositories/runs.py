@@ -39,6 +39,26 @@ VISIBLE_AFTER_PUBLICATION = tuple(s for s in PlacementStatus if s is not Placeme
 # Rows per multi-row INSERT of placements (SQLite; PostgreSQL uses COPY), and rows fetched per
 # round trip when a run's inputs are streamed.
 INSERT_BATCH = 5000
+# What a run writes of each proposal; every other column of ``placements`` starts NULL.
+PLACEMENT_COPY_COLUMNS = ("run_id", "kind", "student_id", "opening_id", "lecturer_id", "course_need_id", "term",
+                          "score", "status", "locked", "created_at", "updated_at")
+
+
+class _SameValueMemo:
+    """A bind processor that remembers its last input: a run's rows share their run, kind, term,
+    status and timestamps, so each of those is converted once, not once per row."""
+
+    __slots__ = ("_last_in", "_last_out", "_process")
+
+    def __init__(self, process: Any) -> None:
+        self._process = process
+        self._last_in: Any = object()
+        self._last_out: Any = None
+
+    def __call__(self, value: Any) -> Any:
+        if value is not self._last_in:
+            self._last_in, self._last_out = value, self._process(value)
+        return self._last_out
 STREAM_BATCH = 20_000
 
 
@@ -147,9 +167,8 @@ class RunRepository:
 
     def insert_placements(self, rows: Iterable[dict[str, Any]]) -> int:
         """Insert a run's proposals in the caller's transaction, streaming ``rows``: COPY on
-        PostgreSQL, batched multi-row Core inserts elsewhere (the ORM's bulk insert took a third
-        longer for the same rows).  Returns how many were written."""
-        # COPY runs no column default: every column that has one is given here (the Core insert
+        PostgreSQL, batched driver-level inserts elsewhere.  Returns how many were written."""
+        # COPY runs no column default: every column that has one is given here (the other path
         # takes the same full rows).
         now = utcnow()
         defaults = {"lecturer_id": None, "course_need_id": None, "student_id": None, "opening_id": None,
@@ -157,16 +176,30 @@ class RunRepository:
         full = ({**defaults, **row} for row in rows)
         if self.session.get_bind().dialect.name == "postgresql":
             return self._copy_placements(full)
-        written = 0
+        return self._executemany_placements(full)
+
+    def _executemany_placements(self, rows: Iterable[dict[str, Any]]) -> int:
+        """The DBAPI's ``executemany`` over tuples, each value through its column type's bind
+        processor.  A Core insert does the same per row and per column through dictionaries: at
+        50k proposals that was 0.5 s on top of SQLite's own 0.6 s."""
         connection = self.session.connection()  # the session's own, so its transaction holds the rows
-        while batch := list(itertools.islice(full, INSERT_BATCH)):
-            connection.execute(insert(Placement), batch)
+        dialect = connection.dialect
+        table = Placement.__table__
+        compiled = insert(Placement).compile(dialect=dialect, column_keys=list(PLACEMENT_COPY_COLUMNS))
+        names = list(compiled.positiontup or ())  # SQLite's placeholders are positional: their order
+        statement = compiled.string
+        processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
+        convert = [_SameValueMemo(p) if p is not None else None for p in processors]
+        written = 0
+        while batch := list(itertools.islice(rows, INSERT_BATCH)):
+            connection.exec_driver_sql(statement, [
+                tuple(row[name] if c is None else c(row[name]) for name, c in zip(names, convert, strict=True))
+                for row in batch])
             written += len(batch)
         return written
 
     def _copy_placements(self, rows: Iterable[dict[str, Any]]) -> int:
-        columns = ("run_id", "kind", "student_id", "opening_id", "lecturer_id", "course_need_id", "term", "score",
-                   "status", "locked", "created_at", "updated_at")
+        columns = PLACEMENT_COPY_COLUMNS
         # The session's own connection, so the rows are part of its transaction (and its rollback).
         raw: Any = self.session.connection().connection.driver_connection
         written = 0

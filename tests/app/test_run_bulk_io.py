@@ -74,5 +74,7 @@ def test_proposals_are_stored_in_bulk_in_the_callers_transaction(session: Sessio
         (s, openings[n % 3], n / 10) for n, s in enumerate(students)]
     assert {(p.kind, p.status.value, p.locked, p.lecturer_id, p.course_need_id) for p in stored} == {
         (RunKind.INTERNSHIP, "proposed", False, None, None)}
-    assert all(p.created_at is not None and p.updated_at is not None for p in stored)
+    # One timestamp for the whole store, read back as the datetime it was (through the column's type).
+    assert len({(p.created_at, p.updated_at, p.term) for p in stored}) == 1
+    assert stored[0].created_at == stored[0].updated_at and stored[0].term == TERM
     assert repo.insert_placements(iter(())) == 0
