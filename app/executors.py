@@ -149,6 +149,28 @@ def hand_back_free_memory() -> None:
         ctypes.CDLL(None).malloc_trim(0)
 
 
+@contextlib.contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for the block (one run), and collect once at its end.
+
+    A run builds hundreds of thousands of long-lived objects (profiles, their tuples and dicts)
+    and almost no reference cycles: reference counting frees what it drops.  The collector,
+    triggered by allocation counts, kept scanning that growing heap anyway: 0.75 s of a 15.5 s
+    run at 100k students (load 0.4, check 0.2, store 0.1).  Processes forked inside the block (the
+    candidates' pool, the solver child) inherit the pause.  Left alone if the collector was
+    already off; an explicit ``gc.collect()`` (``hand_back_free_memory``) still runs.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.collect()  # whatever cycles the run left, now, rather than at some later allocation
+
+
 def avoid_hugepage_stalls() -> None:
     """Stop numpy asking the kernel for transparent huge pages, in this process and its children.
 

@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.models import AllocationRun, RunKind, RunMode, RunStatus
-from app.executors import avoid_hugepage_stalls, hand_back_free_memory, make_executor
+from app.executors import avoid_hugepage_stalls, cyclic_gc_paused, hand_back_free_memory, make_executor
 from app.repositories.runs import RunRepository
 from app.run_schemas import RunParameters
 from app.services import allocation_job as job
@@ -139,7 +139,8 @@ class Worker:
         claimed = self._claim()
         if claimed is None:
             return None
-        self.execute(claimed)
+        with cyclic_gc_paused():
+            self.execute(claimed)
         return claimed.id
 
     def _claim(self) -> Claimed | None:

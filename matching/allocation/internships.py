@@ -268,9 +268,12 @@ def _solve_shared_part(shared: tuple[InternshipProblem, InternshipParams],
 
 def _solve_part(task: tuple[InternshipProblem, InternshipParams, float, float]) -> PartOutcome:
     problem, params, deadline, budget = task
+    return _solve_prepared(prepare(problem, params), params, deadline, budget)
+
+
+def _solve_prepared(prepared: Prepared, params: InternshipParams, deadline: float, budget: float) -> PartOutcome:
     # Each part gets its share of the time (by size and workers) so that late parts are not starved.
     deadline = min(deadline, time.monotonic() + budget)
-    prepared = prepare(problem, params)
     if prepared.conflicts:
         return PartOutcome(Status.INFEASIBLE, _empty(), 0, _best_per_student(prepared), "precheck",
                            list(prepared.conflicts))
@@ -424,6 +427,7 @@ def solve_internships(problem: InternshipProblem, params: InternshipParams,
     deadline = started + params.time_limit_s
     prefs: StrictPreferences | None = None
     optimum: _Optimum | None = None
+    whole: Prepared | None = None  # the whole problem prepared, when it was solved in one part
     if params.mode == Mode.STABLE:
         stable, prefs, optimum = _solve_stable(problem, params)
         parts_out = [stable]
@@ -451,7 +455,8 @@ def solve_internships(problem: InternshipProblem, params: InternshipParams,
             parts_out = pool.map_shared(_solve_shared_part, (problem, params), tasks, progress)
         else:
             maps = [np.arange(problem.n_pairs, dtype=np.int64)]
-            parts_out = [_solve_part((problem, params, deadline, params.time_limit_s))]
+            whole = prepare(problem, params)  # the reasons below read it again
+            parts_out = [_solve_prepared(whole, params, deadline, params.time_limit_s)]
 
     statuses = {p.status for p in parts_out}
     conflicts = tuple(c for p in parts_out for c in p.conflicts)
@@ -479,7 +484,7 @@ def solve_internships(problem: InternshipProblem, params: InternshipParams,
     if violations:
         raise CheckFailedError("; ".join(violations[:10]))
 
-    prepared = prepare(problem, params)
+    prepared = whole if whole is not None else prepare(problem, params)
     unplaced = unplaced_reasons(prepared, assigned, prefs) if solved else ()
     if optimum is not None:
         optimum_value, optimum_s = optimum.result()

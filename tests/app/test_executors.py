@@ -184,3 +184,34 @@ def test_hugepages_are_not_asked_for_unless_the_operator_says_so(monkeypatch: py
         assert _hugepages_asked()
     finally:
         multiarray._set_madvise_hugepage(before)
+
+
+def test_the_cyclic_collector_is_paused_for_a_block_and_collects_at_its_end() -> None:
+    import gc
+    import weakref
+
+    from app.executors import cyclic_gc_paused
+
+    class Node:
+        other: Node | None = None
+
+    assert gc.isenabled()
+    with cyclic_gc_paused():
+        assert not gc.isenabled()
+        a, b = Node(), Node()
+        a.other, b.other = b, a  # a cycle: only the collector frees it
+        gone = weakref.ref(a)
+        del a, b
+        for _ in range(50_000):  # allocations that would trigger a collection if it were on
+            [[], []]  # noqa: B018
+        assert gone() is not None
+    assert gc.isenabled()
+    assert gone() is None  # collected as the block ended
+
+    gc.disable()  # an operator's choice is left alone
+    try:
+        with cyclic_gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -58,7 +58,7 @@ def _unpartitioned_digest(sessions: sessionmaker[Session], run_id: int) -> tuple
     result = solve_internships(built.problem, solver_params, InlineExecutor())
     unscorable = [{"id": u.id, "reasons": ["no_candidates"], "detail": u.reason} for u in found.unscorable_students]
     solved = job.internship_outcome(built.problem, solver_params, result, unscorable, inputs,
-                                    job.ScopeFacts.of(inputs))
+                                    job.ScopeFacts.of(inputs), job.input_digest(built.problem, solver_params))
     return solved.input_digest, job.placements_digest(solved.kind, solved.placements)
 
 

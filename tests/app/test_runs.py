@@ -208,6 +208,28 @@ def test_cancel_during_solve_writes_nothing(app_client: TestClient, world: World
     assert session.scalar(select(func.count()).select_from(Placement).where(Placement.run_id == run["id"])) == 0
 
 
+def test_a_run_pauses_the_cyclic_collector_and_restores_it_when_it_fails(
+        app_client: TestClient, world: World, market: dict[str, Any], worker: Worker,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    import app.worker as worker_module
+
+    run = _submit(app_client, world).json()
+    seen: list[bool] = []
+
+    def crashing_solve(*args: Any) -> Any:
+        seen.append(gc.isenabled())
+        raise RuntimeError("solver crashed")
+
+    monkeypatch.setattr(worker_module, "solve_problem", crashing_solve)
+    assert gc.isenabled()
+    assert worker.run_once() == run["id"]
+    assert seen == [False] and gc.isenabled()
+    status = app_client.get(f"{API}/allocation-runs/{run['id']}", headers=world.h("scheduler")).json()
+    assert status["status"] == "failed" and "solver crashed" in status["error"]
+
+
 def test_a_result_the_check_refuses_is_not_stored(app_client: TestClient, world: World, market: dict[str, Any],
                                                   worker: Worker, session: Session,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
