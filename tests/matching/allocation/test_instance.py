@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from matching.allocation.instance import KEEP_PROPOSAL_BONUS, apportion_caps, internship_instance
 from matching.allocation.kpis import internship_kpis, lecturer_kpis
@@ -131,3 +133,23 @@ def test_unknown_ids_in_rules_are_ignored(bad: tuple[str, str]) -> None:
     found = _candidates([(0, 0, 0.5)])
     built = internship_instance(STUDENTS, OPENINGS, PROGRAMS, {}, found, forbidden=[bad], keep=[bad], locks=[bad])
     assert _pairs(built.problem) == {("1", "o1"): 0.5} and built.locks == ()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_each_pair_carries_the_rank_its_student_gave_the_opening(data: st.DataObject) -> None:
+    n_openings = data.draw(st.integers(1, 6))
+    openings = [_opening(f"o{j}", f"e{j % 2}", 3) for j in range(n_openings)]
+    # Students may rank openings outside the scope ("x…"), or nothing at all.
+    ids = [f"o{j}" for j in range(n_openings)] + ["x1", "x2"]
+    students = [StudentProfile(id=str(i), program_id="p51", college_id="c1", province="贵州",
+                               preferences={o: r for r, o in enumerate(data.draw(
+                                   st.lists(st.sampled_from(ids), unique=True, max_size=4)), start=1)})
+                for i in range(data.draw(st.integers(1, 5)))]
+    pairs = sorted(data.draw(st.sets(st.tuples(st.integers(0, len(students) - 1), st.integers(0, n_openings - 1)),
+                                     min_size=1)))
+    problem = internship_instance(students, openings, {"p51": _program("p51", "51")}, {},
+                                  _candidates([(s, o, 0.5) for s, o in pairs])).problem
+    got = {(problem.student_ids[s], problem.opening_ids[o]): r for s, o, r in zip(
+        problem.pair_student.tolist(), problem.pair_opening.tolist(), problem.pair_student_rank.tolist(), strict=True)}
+    assert got == {(students[s].id, f"o{o}"): students[s].preferences.get(f"o{o}", NOT_RANKED) for s, o in pairs}
