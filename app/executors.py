@@ -144,7 +144,9 @@ def hand_back_free_memory() -> None:
     worker process lives on between tasks and Ray drops a task's arguments only after it
     returns, so each task calls this as it starts (idle workers held gigabytes at national size).
     """
-    gc.collect()
+    # While collection is paused (a run, ``cyclic_gc_paused``) every object made since sits in the
+    # youngest generation: collecting that one finds the run's cycles without scanning the heap.
+    gc.collect(2 if gc.isenabled() else 0)
     with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to hand back this way
         ctypes.CDLL(None).malloc_trim(0)
 
@@ -168,7 +170,9 @@ def cyclic_gc_paused() -> Iterator[None]:
         yield
     finally:
         gc.enable()
-        gc.collect()  # whatever cycles the run left, now, rather than at some later allocation
+        # Whatever cycles the run left, now: all it made is in the youngest generation (a full
+        # collection would scan the whole heap again, 0.12 s).
+        gc.collect(0)
 
 
 def avoid_hugepage_stalls() -> None:
