@@ -36,12 +36,13 @@ from app.security import Principal
 # Colleges and enterprises see their placements once published, whatever became of them since.
 VISIBLE_AFTER_PUBLICATION = tuple(s for s in PlacementStatus if s is not PlacementStatus.PROPOSED)
 
-# Rows per multi-row INSERT of placements (SQLite; PostgreSQL uses COPY), and rows fetched per
+# Rows per executemany batch of placements (SQLite; PostgreSQL uses COPY), and rows fetched per
 # round trip when a run's inputs are streamed.
 INSERT_BATCH = 5000
 # What a run writes of each proposal; every other column of ``placements`` starts NULL.
-PLACEMENT_COPY_COLUMNS = ("run_id", "kind", "student_id", "opening_id", "lecturer_id", "course_need_id", "term",
-                          "score", "status", "locked", "created_at", "updated_at")
+PLACEMENT_COLUMNS = ("run_id", "kind", "student_id", "opening_id", "lecturer_id", "course_need_id", "term",
+                     "score", "status", "locked", "created_at", "updated_at")
+STREAM_BATCH = 20_000
 
 
 class _SameValueMemo:
@@ -59,7 +60,6 @@ class _SameValueMemo:
         if value is not self._last_in:
             self._last_in, self._last_out = value, self._process(value)
         return self._last_out
-STREAM_BATCH = 20_000
 
 
 class RunRepository:
@@ -185,7 +185,7 @@ class RunRepository:
         connection = self.session.connection()  # the session's own, so its transaction holds the rows
         dialect = connection.dialect
         table = Placement.__table__
-        compiled = insert(Placement).compile(dialect=dialect, column_keys=list(PLACEMENT_COPY_COLUMNS))
+        compiled = insert(Placement).compile(dialect=dialect, column_keys=list(PLACEMENT_COLUMNS))
         names = list(compiled.positiontup or ())  # SQLite's placeholders are positional: their order
         statement = compiled.string
         processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
@@ -199,13 +199,13 @@ class RunRepository:
         return written
 
     def _copy_placements(self, rows: Iterable[dict[str, Any]]) -> int:
-        columns = PLACEMENT_COPY_COLUMNS
         # The session's own connection, so the rows are part of its transaction (and its rollback).
         raw: Any = self.session.connection().connection.driver_connection
         written = 0
-        with raw.cursor() as cursor, cursor.copy(f"COPY placements ({', '.join(columns)}) FROM STDIN") as copy:
+        statement = f"COPY placements ({', '.join(PLACEMENT_COLUMNS)}) FROM STDIN"
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:
             for values in rows:
-                copy.write_row(tuple(values[c] for c in columns))
+                copy.write_row(tuple(values[c] for c in PLACEMENT_COLUMNS))
                 written += 1
         return written
 
